@@ -1,0 +1,38 @@
+"""The reader protocol: one reader per format turns a file into blocks on pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ops_search.config import Settings
+from ops_search.models import Block, DocType, Format
+
+# Called once per page read (page number, whether it was OCRed), for progress display.
+PageCallback = Callable[[int, bool], None]
+
+
+@dataclass
+class Extracted:
+    """What a reader found in a file, before document-level assembly."""
+
+    format: Format
+    blocks: list[Block]
+    page_count: int
+    title: str | None = None
+    ocr_pages: set[int] = field(default_factory=set)
+    skipped_pages: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    doc_type_hint: DocType | None = None
+
+
+class Reader(Protocol):
+    format: Format
+
+    def read(
+        self, path: Path, settings: Settings, on_page: PageCallback | None = None
+    ) -> Extracted:
+        """Read ``path``; raise an ``IngestError`` subclass naming the problem."""
+        ...

