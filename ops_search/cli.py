@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +17,11 @@ from ops_search.progress import make_reporter
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="Search Danish public-sector documents on public-private cooperation (OPS).",
 )
+
+ModeOption = Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")]
 
 
 @app.callback()
@@ -25,37 +29,72 @@ def _root() -> None:
     """Search Danish public-sector documents on public-private cooperation (OPS)."""
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+def _check_mode(mode: str) -> str:
+    if mode not in ("hybrid", "dense", "sparse"):
+        raise typer.BadParameter(f"mode must be hybrid, dense or sparse, not {mode!r}")
+    return mode
 
 
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Extract and chunk only.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print chunks as JSON lines.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Extract and chunk only; write nothing.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: print chunks as JSON lines.")
+    ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any file fails.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Start the index afresh (e.g. for a new model).")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove documents whose files are gone.")
+    ] = False,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", help="Send the files to a running ops-search server (URL)."),
+    ] = None,
 ) -> None:
-    """Read files, chunk them and (unless --dry-run) index them."""
+    """Read files, chunk them and index them (unchanged files are skipped)."""
     settings = Settings()
+    if server:
+        from ops_search.remote import upload_files
+
+        ok = upload_files(server, paths, settings)
+        raise typer.Exit(0 if ok and not (strict and ok is not True) else 1)
+    reporter = make_reporter(quiet=as_json and not sys.stderr.isatty())
+    if dry_run:
+        summary = _dry_run(paths, settings, reporter, as_json)
+    else:
+        from search.index import Index
+
+        index = Index.open(settings, role="ingest", rebuild=rebuild)
+        try:
+            summary = index.ingest(paths, reporter, prune=prune)
+        finally:
+            reporter.close()
+            index.close()
+    typer.echo(summary.line(), err=True)
+    if summary.ingested + summary.unchanged == 0 or (strict and summary.failed):
+        raise typer.Exit(1)
+
+
+def _dry_run(paths, settings: Settings, reporter, as_json: bool):
     from ingest.pipeline import Summary, extract_all
 
-    reporter = make_reporter(quiet=as_json and not sys.stderr.isatty())
     summary = Summary()
-    import time
-
     started = time.monotonic()
     try:
         for result in extract_all(paths, settings, reporter):
             summary.add(result)
-            if result.error:
+            if result.error or result.document is None:
                 continue
             summary.ingested += 1
             reporter.file_done(
                 result.source,
                 f"{result.document.page_count} page(s), {len(result.chunks)} chunk(s), "
-                f"lang {result.document.lang}",
+                f"lang {result.document.lang or '?'}",
             )
             if as_json:
                 for chunk in result.chunks:
@@ -64,11 +103,128 @@ def ingest(
     finally:
         reporter.close()
     summary.seconds = time.monotonic() - started
-    typer.echo(summary.line(), err=True)
-    if not dry_run:
-        raise _fail("indexing is not available yet; use --dry-run")
-    if summary.ingested == 0 or (strict and summary.failed):
-        raise typer.Exit(1)
+    return summary
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in Danish or English.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 10,
+    mode: ModeOption = "hybrid",
+    doc_type: Annotated[list[str] | None, typer.Option("--doc-type")] = None,
+    lang: Annotated[list[str] | None, typer.Option("--lang")] = None,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="text, table, decision")] = None,
+    per_document: Annotated[int | None, typer.Option("--per-document", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Search the index and print cited passages."""
+    from search.index import Index
+    from search.query import Searcher, SearchRequest
+    from search.store import Filters
+
+    settings = Settings()
+    with Index.open(settings, role="search") as index:
+        request = SearchRequest(
+            query=query,
+            mode=_check_mode(mode),  # type: ignore[arg-type]
+            limit=limit,
+            filters=Filters(doc_type=doc_type, lang=lang, kind=kind),
+            per_document=per_document,
+        )
+        result = Searcher(index).search(request)
+    if as_json:
+        payload = {
+            "query": query,
+            "mode": mode,
+            "took_ms": round(result.took_ms, 1),
+            "results": [h.model_dump() for h in result.hits],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if not result.hits:
+        typer.echo("No results. Try other words, fewer filters, or --mode dense.")
+    for hit in result.hits:
+        typer.secho(f"{hit.rank:>2}. {hit.citation.label}  [{hit.kind}, {hit.score:.3f}]", bold=True)
+        text = hit.text if len(hit.text) < 600 else hit.text[:600] + " …"
+        typer.echo("    " + text.replace("\n", "\n    "))
+        typer.echo(f"    {hit.citation.source}")
+    typer.echo(f"({len(result.hits)} result(s) in {result.took_ms:.0f} ms)", err=True)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What is in the index: documents, chunks, model, engine, disk."""
+    from search.index import Index
+
+    settings = Settings()
+    with Index.open(settings, role="status") as index:
+        info = {
+            "data_dir": str(settings.data_dir),
+            "engine": index.store.engine,
+            "model": index.store.info.describe(),
+            "documents": len(index.catalog),
+            "chunks": index.store.count(),
+            "disk_bytes": index.store.disk_usage(),
+        }
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    for key, value in info.items():
+        if key == "disk_bytes" and isinstance(value, int):
+            value = f"{value / 1e6:.1f} MB"
+        typer.echo(f"{key:<10} {value}")
+
+
+@app.command("eval")
+def evaluate(
+    qrels: Annotated[Path, typer.Argument(help="JSON lines with query and answer_contains.")],
+    mode: Annotated[
+        list[str] | None, typer.Option("--mode", help="Repeat for several; default all.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    misses: Annotated[bool, typer.Option("--misses", help="List queries not found.")] = False,
+) -> None:
+    """Recall@1/5/10 and MRR@10 per query kind, for each mode."""
+    from search.eval import evaluate as run_eval
+    from search.eval import format_reports, load_qrels
+    from search.index import Index
+    from search.query import MODES, Searcher
+
+    modes = [_check_mode(m) for m in (mode or MODES)]
+    rows = load_qrels(qrels)
+    with Index.open(Settings(), role="eval") as index:
+        searcher = Searcher(index)
+        reports = [run_eval(searcher, rows, m) for m in modes]  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(json.dumps({r.mode: r.table for r in reports}, indent=2))
+    else:
+        typer.echo(format_reports(reports))
+    if misses:
+        for report in reports:
+            for qrel in rows:
+                rank = report.ranks[qrel.id]
+                if rank is None or rank > 5:
+                    typer.echo(f"{report.mode:<7} {qrel.id} rank={rank} {qrel.query}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+) -> None:
+    """Serve the JSON API and the web page (default http://127.0.0.1:8765/)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings()
+    application = create_app(settings)
+    typer.echo(
+        f"ops-search serving {settings.data_dir} at http://{host or settings.host}:"
+        f"{port or settings.port}/",
+        err=True,
+    )
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port)
 
 
 def main() -> None:
@@ -77,3 +233,6 @@ def main() -> None:
     except OpsSearchError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

@@ -21,6 +21,8 @@ class Reporter(Protocol):
     def error(self, message: str) -> None: ...
     def warning(self, message: str) -> None: ...
     def stage(self, message: str) -> None: ...
+    def add_passages(self, n: int) -> None: ...
+    def passages_done(self, n: int) -> None: ...
     def close(self) -> None: ...
 
 
@@ -55,6 +57,12 @@ class LogReporter:
     def stage(self, message: str) -> None:
         self._print(message)
 
+    def add_passages(self, n: int) -> None:
+        pass
+
+    def passages_done(self, n: int) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -75,6 +83,7 @@ class RichReporter:
         )
         self.files_task = self.progress.add_task("files", total=None, info="")
         self.pages_task = self.progress.add_task("pages", total=None, info="")
+        self.passages_task = self.progress.add_task("passages", total=0, info="embedding")
         self.ocr_pages = 0
 
     def start(self, files: int, pages: int) -> None:
@@ -104,6 +113,13 @@ class RichReporter:
 
     def stage(self, message: str) -> None:
         self.console.print(message, highlight=False)
+
+    def add_passages(self, n: int) -> None:
+        total = self.progress.tasks[self.passages_task].total or 0
+        self.progress.update(self.passages_task, total=total + n)
+
+    def passages_done(self, n: int) -> None:
+        self.progress.update(self.passages_task, advance=n)
 
     def close(self) -> None:
         self.progress.stop()

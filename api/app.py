@@ -1,0 +1,44 @@
+"""The FastAPI application: JSON API and the Danish web page, on one open index."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.deps import AppState
+from api.routes import health, search
+from ops_search import __version__
+from ops_search.config import Settings
+from search.embed import Embedder
+from search.index import Index
+from search.query import Searcher
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app. The index opens at start-up and closes at shutdown (it is locked to
+    this process meanwhile). ``embedder`` lets tests share an already loaded model."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        index = Index.open(settings, role="server", embedder=embedder)
+        app.state.ops = AppState(settings=settings, index=index, searcher=Searcher(index))
+        try:
+            yield
+        finally:
+            index.close()
+
+    app = FastAPI(
+        title="ops-search",
+        version=__version__,
+        description="Search Danish public-sector documents on public-private cooperation "
+        "(OPS): cited passages, documents, uploads.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(search.router)
+    return app

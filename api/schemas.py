@@ -1,0 +1,112 @@
+"""Request and response models: the OpenAPI schema is the API's contract."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ops_search.models import Citation, Hit
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: Literal["hybrid", "dense", "sparse"]
+    took_ms: float
+    offset: int = 0
+    limit: int
+    total: int = Field(description="Distinct passages found (an upper bound for paging).")
+    results: list[Hit]
+    facets: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Passage counts per doc_type, lang and year."
+    )
+
+
+class Health(BaseModel):
+    ok: bool
+    documents: int
+    chunks: int
+    model: str
+    engine: str
+
+
+class Stats(Health):
+    data_dir: str
+    disk_bytes: int | None
+    doc_types: dict[str, int]
+    langs: dict[str, int]
+    kinds: dict[str, int]
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    title: str
+    source: str
+    format: str
+    pages: int
+    chunks: int
+    lang: str
+    doc_type: str | None
+    date: str | None
+    ingested_at: str
+
+
+class DocumentList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentSummary]
+
+
+class Section(BaseModel):
+    title: str
+    path: str
+    level: int
+    page: int
+    char_start: int
+
+
+class DocumentDetail(DocumentSummary):
+    sha256: str
+    sections: list[Section]
+    ocr_pages: list[int]
+    skipped_pages: dict[int, str]
+    warnings: list[str]
+
+
+class PageText(BaseModel):
+    document_id: str
+    page: int
+    pages: int
+    text: str
+    char_start: int
+    ocr: bool
+    skipped: str | None = None
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+class JobFile(BaseModel):
+    name: str
+    status: Literal["queued", "running", "done", "unchanged", "failed"]
+    message: str = ""
+    document_id: str | None = None
+
+
+class Job(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    files: list[JobFile]
+    pages_done: int = 0
+    passages_total: int = 0
+    passages_done: int = 0
+    created_at: str
+    finished_at: str | None = None
+
+
+__all__ = ["Citation", "Hit"]

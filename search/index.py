@@ -1,0 +1,221 @@
+"""The index as a whole: store, embedder, sparse encoder, catalog and embedding cache,
+and the indexer that writes documents into it.
+
+Order of writes per document (what makes re-runs converge after a crash):
+1. delete any points of this document id (leftovers of an interrupted run),
+2. upsert its chunks (deterministic ids: writing twice changes nothing),
+3. write its catalog record — only now does the document count as indexed,
+4. remove the previous version of the same file, if its content changed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.document import sha256_of
+from ingest.pipeline import Extraction, Summary, count_pages, discover, extract, source_name
+from ops_search.config import Settings
+from ops_search.models import Chunk, Document
+from ops_search.progress import Reporter
+from search.catalog import Catalog, CatalogEntry
+from search.embed import Embedder, make_embedder
+from search.embed_cache import EmbeddingCache
+from search.sparse import SparseEncoder
+from search.store import IndexInfo, Store
+
+# Chunks embedded and written per store call: large enough to batch well, small enough
+# that progress moves and a crash loses little.
+WRITE_BATCH = 32
+
+
+def passage_input(chunk: Chunk) -> str:
+    """What the dense model reads for a passage: title and section give it context
+    (the displayed text stays the chunk text)."""
+    context = chunk.title if not chunk.section else f"{chunk.title} — {chunk.section}"
+    return f"{context}\n{chunk.text}"
+
+
+def sparse_input(chunk: Chunk) -> str:
+    """What the keyword channel indexes: the section path's words count too."""
+    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+
+
+@dataclass
+class Index:
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    sparse: SparseEncoder
+    catalog: Catalog
+    cache: EmbeddingCache
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        role: str,
+        *,
+        embedder: Embedder | None = None,
+        rebuild: bool = False,
+    ) -> Index:
+        """Open (or create) the index at ``settings.data_dir``. ``rebuild`` starts it afresh
+        (the embedding cache survives, so a rebuild re-embeds nothing it has seen)."""
+        embedder = embedder or make_embedder(settings)
+        info = IndexInfo(
+            backend=embedder.backend,
+            model=embedder.model,
+            dim=embedder.dim,
+            normalized=embedder.normalized,
+        )
+        store = Store.open(settings, info, role, rebuild=rebuild)
+        catalog_dir = settings.data_dir / "catalog"
+        if rebuild and catalog_dir.exists():
+            shutil.rmtree(catalog_dir)  # under the store's lock, taken just above
+        cache = EmbeddingCache(
+            settings.data_dir / "cache" / "embeddings.sqlite",
+            model_key=info.describe(),
+            dim=info.dim,
+        )
+        return cls(settings, store, embedder, SparseEncoder(), Catalog(catalog_dir), cache)
+
+    def close(self) -> None:
+        self.store.close()
+        self.cache.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def add_document(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        reporter: Reporter | None = None,
+        file: str | None = None,
+    ) -> int:
+        """Index one document's chunks and record it. Returns passages embedded anew."""
+        self.store.delete_document(document.id)
+        computed = 0
+        for i in range(0, len(chunks), WRITE_BATCH):
+            batch = list(chunks[i : i + WRITE_BATCH])
+            dense, n = self.cache.embed(
+                [passage_input(c) for c in batch], self.embedder.embed_passages
+            )
+            sparse = [self.sparse.encode_passage(sparse_input(c)) for c in batch]
+            self.store.upsert(batch, dense, sparse)
+            computed += n
+            if reporter:
+                reporter.passages_done(len(batch))
+        self.catalog.put(CatalogEntry(document=document, chunks=len(chunks), file=file))
+        return computed
+
+    def remove_document(self, document_id: str) -> None:
+        self.store.delete_document(document_id)
+        self.catalog.delete(document_id)
+
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        reporter: Reporter,
+        *,
+        prune: bool = False,
+    ) -> Summary:
+        """Index every supported file under ``paths``; unchanged files are skipped by hash."""
+        started = time.monotonic()
+        summary = Summary()
+        paths = list(paths)
+        files, missing = discover(paths)
+        known = self.catalog.by_source()
+        reporter.start(len(files) + len(missing), sum(count_pages(f) for f in files))
+        for message in missing:
+            summary.files += 1
+            summary.failed += 1
+            summary.errors.append(message)
+            reporter.error(message)
+
+        todo: list[Path] = []
+        for path in files:
+            source = source_name(path)
+            try:
+                doc_id = Document.id_for(sha256_of(path))
+            except OSError as err:
+                todo.append(path)  # extract() reports the read error properly
+                del err
+                continue
+            entry = self.catalog.get(doc_id)
+            if entry is None:
+                todo.append(path)
+                continue
+            summary.files += 1
+            summary.unchanged += 1
+            summary.pages += entry.document.page_count
+            for _ in range(entry.document.page_count):
+                reporter.page_done(False)
+            same = "" if entry.document.source == source else f" (same as {entry.document.source})"
+            reporter.file_done(source, f"unchanged{same}")
+
+        written = False
+        # Extraction of the next file runs in a worker thread while this one is embedded.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract") as pool:
+            futures: list[Future[Extraction]] = []
+
+            def submit(k: int) -> None:
+                if k < len(todo):
+                    futures.append(pool.submit(extract, todo[k], self.settings, reporter))
+
+            submit(0)
+            for k in range(len(todo)):
+                submit(k + 1)
+                result = futures[k].result()
+                futures[k] = None  # type: ignore[call-overload]  # free the text early
+                reporter.file_started(result.source)
+                summary.add(result)
+                if result.error:
+                    reporter.error(result.error)
+                    continue
+                document = result.document
+                assert document is not None
+                for warning in document.warnings:
+                    reporter.warning(warning)
+                reporter.add_passages(len(result.chunks))
+                self.add_document(document, result.chunks, reporter)
+                written = True
+                previous = known.get(result.source)
+                if previous and previous.document.id != document.id:
+                    self.remove_document(previous.document.id)
+                    known.pop(result.source)
+                summary.ingested += 1
+                reporter.file_done(
+                    result.source,
+                    f"{document.page_count} page(s), {len(result.chunks)} chunk(s), "
+                    f"lang {document.lang or '?'}, {result.seconds:.1f} s to read",
+                )
+
+        if prune:
+            summary.removed = self._prune(paths, known)
+            written = written or summary.removed > 0
+        if written:
+            reporter.stage("optimizing the index …")
+            self.store.optimize()
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _prune(self, roots: list[Path], known: dict[str, CatalogEntry]) -> int:
+        """Remove documents whose files under ``roots`` no longer exist."""
+        root_sources = [source_name(r) for r in roots]
+        removed = 0
+        for source, entry in known.items():
+            inside = any(source == r or source.startswith(r.rstrip("/") + "/") for r in root_sources)
+            if inside and not Path(source).exists() and entry.file is None:
+                self.remove_document(entry.document.id)
+                removed += 1
+        return removed

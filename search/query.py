@@ -1,0 +1,115 @@
+"""Queries: embed, ask the store (hybrid RRF, dense or sparse), then make results readable:
+overlapping passages shown once, at most N per document if asked, citations, highlights."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ops_search.models import Chunk, Hit
+from search.citation import citation_for
+from search.index import Index
+from search.store import Filters, StoredPoint
+
+Mode = Literal["hybrid", "dense", "sparse"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "sparse")
+FACET_KEYS = ("doc_type", "lang")
+# Two passages of one document overlapping by more than this share of the shorter one
+# are the same passage to a reader: the lower-ranked one is dropped.
+DUPLICATE_OVERLAP = 0.5
+
+
+@dataclass
+class SearchRequest:
+    query: str
+    mode: Mode = "hybrid"
+    limit: int = 10
+    offset: int = 0
+    filters: Filters = field(default_factory=Filters)
+    per_document: int | None = None  # at most this many passages per document
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    took_ms: float
+    total_candidates: int
+
+
+class Searcher:
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        query = " ".join(request.query.split())
+        dense = self.index.embedder.embed_query(query) if request.mode != "sparse" else None
+        sparse = self.index.sparse.encode_query(query) if request.mode != "dense" else None
+        if sparse is not None and not sparse.indices and request.mode == "sparse":
+            return SearchResult([], (time.perf_counter() - started) * 1000, 0)
+        if sparse is not None and not sparse.indices:
+            sparse = None  # only stopwords: hybrid falls back to dense alone
+        wanted = request.offset + request.limit
+        # Ask for more than shown: duplicates and per-document caps remove some.
+        fetch = max(wanted * 3, 30)
+        points = self.index.store.query(
+            dense=dense,
+            sparse=sparse,
+            mode=request.mode if sparse is not None else "dense",
+            limit=fetch,
+            filters=request.filters,
+        )
+        kept = _distinct(points, request.per_document)
+        page = kept[request.offset : wanted]
+        hits = [
+            self._hit(request.offset + i + 1, point, query) for i, point in enumerate(page)
+        ]
+        return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept))
+
+    def _hit(self, rank: int, point: StoredPoint, query: str) -> Hit:
+        chunk = point.chunk()
+        return Hit(
+            rank=rank,
+            score=round(float(point.score), 6),
+            chunk_id=chunk.id,
+            text=chunk.text,
+            kind=chunk.kind,
+            lang=chunk.lang,
+            doc_type=chunk.doc_type,
+            date=chunk.date,
+            highlights=self.index.sparse.highlight_spans(chunk.text, query),
+            citation=citation_for(chunk),
+        )
+
+    def facets(self, filters: Filters) -> dict[str, dict[str, int]]:
+        """Counts of passages per document type, language and year, under ``filters``."""
+        out = {key: self.index.store.facets(key, filters) for key in FACET_KEYS}
+        years: dict[str, int] = {}
+        for entry in self.index.catalog.entries():
+            year = (entry.document.date or "")[:4]
+            if year:
+                years[year] = years.get(year, 0) + entry.chunks
+        out["year"] = dict(sorted(years.items(), reverse=True))
+        return out
+
+
+def _distinct(points: list[StoredPoint], per_document: int | None) -> list[StoredPoint]:
+    kept: list[StoredPoint] = []
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for point in points:
+        chunk = Chunk.model_validate(point.payload)
+        seen = spans.setdefault(chunk.document_id, [])
+        if per_document is not None and len(seen) >= per_document:
+            continue
+        if any(_overlap(chunk.char_start, chunk.char_end, s, e) for s, e in seen):
+            continue
+        seen.append((chunk.char_start, chunk.char_end))
+        kept.append(point)
+    return kept
+
+
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> bool:
+    shared = min(a1, b1) - max(a0, b0)
+    shorter = min(a1 - a0, b1 - b0)
+    return shorter > 0 and shared / shorter > DUPLICATE_OVERLAP
