@@ -9,7 +9,11 @@ from fastapi import FastAPI
 
 from api import problems
 from api.deps import AppState
-from api.routes import health, search
+from pathlib import Path
+
+from fastapi.staticfiles import StaticFiles
+
+from api.routes import documents, health, jobs, search, web
 from ops_search import __version__
 from ops_search.config import Settings
 from search.embed import Embedder
@@ -41,4 +45,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     problems.install(app)
     app.include_router(health.router)
     app.include_router(search.router)
+    app.include_router(documents.router)
+    app.include_router(jobs.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

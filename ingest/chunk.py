@@ -269,6 +269,28 @@ def _sections(blocks: list[Block]):
         yield _path(stack), lead, content
 
 
+def sections_of(doc: Document) -> list[dict]:
+    """The document's headings in order, each with its full section path."""
+    out = []
+    stack: list[Block] = []
+    for block in doc.blocks:
+        if block.kind != "heading":
+            continue
+        while stack and stack[-1].level >= block.level:
+            stack.pop()
+        stack.append(block)
+        out.append(
+            {
+                "title": block.text,
+                "path": _path(stack),
+                "level": block.level,
+                "page": block.page,
+                "char_start": block.char_start,
+            }
+        )
+    return out
+
+
 def _path(stack: list[Block]) -> str:
     return SECTION_SEP.join(b.text for b in stack)
 
@@ -319,18 +341,32 @@ def _block_at(blocks: list[Block], starts: list[int], offset: int) -> Block:
     return blocks[max(0, bisect.bisect_right(starts, offset) - 1)]
 
 
+_MEETING_CUE_RE = re.compile(r"(?:mødedato|mødet?|møde\s+i|dato|afholdt|afholdes)\W", re.I)
+
+
 def _decision_context(
     doc: Document, start: int, end: int, section: str
 ) -> tuple[str | None, str | None]:
-    """Meeting date and deciding body: from the passage, else from the section before it."""
+    """Meeting date and deciding body of a decision passage.
+
+    The date is the meeting's: the last date before the passage that the text introduces
+    as a meeting date ("Mødedato: …", "mødet den …"); else the first date in the passage;
+    else the last date earlier in its section. A deadline inside a decision ("frist den
+    15. oktober") is not the meeting date, which is why labelled dates come first.
+    """
     text = doc.text[start:end]
-    dates = find_dates(text)
-    date = dates[0][1] if dates else None
+    before = find_dates(doc.text[:start])
+    labelled = [
+        iso for offset, iso in before if _MEETING_CUE_RE.search(doc.text[max(0, offset - 25) : offset])
+    ]
+    date = labelled[-1] if labelled else None
+    if date is None:
+        inside = find_dates(text)
+        date = inside[0][1] if inside else None
     if date is None:
         section_start = _section_start(doc, start)
-        before = find_dates(doc.text[section_start:start])
-        if before:
-            date = before[-1][1]
+        in_section = [iso for offset, iso in before if offset >= section_start]
+        date = in_section[-1] if in_section else None
     body = None
     verb = DECISION_RE.search(text)
     bodies = list(BODY_RE.finditer(text))

@@ -220,8 +220,13 @@ def _make_line(words: list[dict], column: int = 0) -> Line:
     sizes = [w["size"] for w in words]
     bold_chars = sum(len(w["text"]) for w in words if "bold" in w["fontname"].lower())
     chars = sum(len(w["text"]) for w in words)
+    # Words split only by a change of font (a link, a bold word before its comma) touch:
+    # they get no space between them.
+    text = words[0]["text"]
+    for prev, word in zip(words, words[1:], strict=False):
+        text += ("" if word["x0"] - prev["x1"] <= X_TOLERANCE else " ") + word["text"]
     return Line(
-        text=" ".join(w["text"] for w in words),
+        text=text,
         top=min(w["top"] for w in words),
         bottom=max(w["bottom"] for w in words),
         x0=min(w["x0"] for w in words),

@@ -5,10 +5,10 @@ This is the extraction half of ingest; ``search.indexer`` consumes what it yield
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -76,21 +76,43 @@ class Summary:
         self.skipped_pages += sum(1 for p in result.document.pages if p.skipped)
 
 
+IGNORE_FILE = ".opsignore"
+
+
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
-    """Files under ``paths`` (folders recursively, hidden entries skipped), sorted; and
-    a message for each path that does not exist."""
+    """Files to ingest under ``paths``, sorted, and a message per path that is missing.
+
+    Named files are always taken (an unsupported one is then reported when read). In
+    folders, hidden entries, files of formats we do not read, and whatever a folder's
+    ``.opsignore`` lists (glob patterns, ``name/`` for folders) are passed over.
+    """
     found: list[Path] = []
     missing: list[str] = []
     for path in paths:
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(root) / f for f in sorted(files) if not f.startswith("."))
+            found.extend(_walk(path))
         elif path.is_file():
             found.append(path)
         else:
             missing.append(f"{path}: no such file or folder")
     return found, missing
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    ignore_file = folder / IGNORE_FILE
+    patterns = []
+    if ignore_file.is_file():
+        lines = ignore_file.read_text(encoding="utf-8").splitlines()
+        patterns = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    for entry in sorted(folder.iterdir()):
+        name = entry.name
+        if name.startswith("."):
+            continue
+        if entry.is_dir():
+            if not any(fnmatch(name + "/", p) for p in patterns):
+                yield from _walk(entry)
+        elif supported(entry) and not any(fnmatch(name, p) for p in patterns):
+            yield entry
 
 
 def source_name(path: Path) -> str:

@@ -24,7 +24,8 @@ class CatalogEntry(BaseModel):
     document: Document
     chunks: int
     ingested_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    file: str | None = Field(None, description="Where the original file is kept, if we keep it.")
+    file: str = Field(description="Absolute path of the original file, served for download.")
+    uploaded: bool = Field(False, description="Sent through the API and kept under data_dir.")
 
 
 class Catalog:

@@ -100,7 +100,9 @@ class Index:
         document: Document,
         chunks: Sequence[Chunk],
         reporter: Reporter | None = None,
-        file: str | None = None,
+        *,
+        file: Path,
+        uploaded: bool = False,
     ) -> int:
         """Index one document's chunks and record it. Returns passages embedded anew."""
         self.store.delete_document(document.id)
@@ -115,7 +117,14 @@ class Index:
             computed += n
             if reporter:
                 reporter.passages_done(len(batch))
-        self.catalog.put(CatalogEntry(document=document, chunks=len(chunks), file=file))
+        self.catalog.put(
+            CatalogEntry(
+                document=document,
+                chunks=len(chunks),
+                file=str(file.resolve()),
+                uploaded=uploaded,
+            )
+        )
         return computed
 
     def remove_document(self, document_id: str) -> None:
@@ -187,7 +196,7 @@ class Index:
                 for warning in document.warnings:
                     reporter.warning(warning)
                 reporter.add_passages(len(result.chunks))
-                self.add_document(document, result.chunks, reporter)
+                self.add_document(document, result.chunks, reporter, file=result.path)
                 written = True
                 previous = known.get(result.source)
                 if previous and previous.document.id != document.id:
@@ -215,7 +224,7 @@ class Index:
         removed = 0
         for source, entry in known.items():
             inside = any(source == r or source.startswith(r.rstrip("/") + "/") for r in root_sources)
-            if inside and not Path(source).exists() and entry.file is None:
+            if inside and not entry.uploaded and not Path(entry.file).exists():
                 self.remove_document(entry.document.id)
                 removed += 1
         return removed

@@ -1,0 +1,137 @@
+"""Documents: list, detail with sections, original file, page text, upload, delete."""
+
+from __future__ import annotations
+
+import mimetypes
+import shutil
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Path as PathParam, Query, Response, UploadFile
+from fastapi.responses import FileResponse
+
+from api.deps import ReadAuth, StateDep, WriteAuth
+from api.problems import ApiProblem
+from api.schemas import DocumentDetail, DocumentList, DocumentSummary, Job, PageText, Section
+from api.uploads import accept, discard, start_job
+from ingest.chunk import sections_of
+from ops_search.models import Document
+from search.catalog import CatalogEntry, summary
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+DocId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$", description="Document id.")]
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+}
+
+
+def _entry(state, document_id: str) -> CatalogEntry:
+    entry = state.index.catalog.get(document_id)
+    if entry is None:
+        raise ApiProblem(404, "Not found", f"No document with id {document_id}")
+    return entry
+
+
+@router.get("", response_model=DocumentList, dependencies=[ReadAuth])
+def list_documents(
+    state: StateDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> DocumentList:
+    entries = sorted(state.index.catalog.entries(), key=lambda e: e.document.title.lower())
+    page = entries[offset : offset + limit]
+    return DocumentList(
+        total=len(entries),
+        offset=offset,
+        limit=limit,
+        documents=[DocumentSummary(**summary(e)) for e in page],
+    )
+
+
+@router.get("/{document_id}", response_model=DocumentDetail, dependencies=[ReadAuth])
+def get_document(state: StateDep, document_id: DocId) -> DocumentDetail:
+    entry = _entry(state, document_id)
+    doc = entry.document
+    return DocumentDetail(
+        **summary(entry),
+        sha256=doc.sha256,
+        sections=[Section(**s) for s in sections_of(doc)],
+        ocr_pages=[p.number for p in doc.pages if p.ocr],
+        skipped_pages={p.number: p.skipped for p in doc.pages if p.skipped},
+        warnings=doc.warnings,
+    )
+
+
+@router.get("/{document_id}/file", dependencies=[ReadAuth], response_class=FileResponse)
+def get_file(state: StateDep, document_id: DocId) -> FileResponse:
+    entry = _entry(state, document_id)
+    path = Path(entry.file)
+    if not path.is_file():
+        raise ApiProblem(
+            404, "File missing", f"The original of {document_id} is no longer at {entry.file}"
+        )
+    name = path.name
+    media = CONTENT_TYPES.get(entry.document.format) or mimetypes.guess_type(name)[0]
+    # inline: PDFs open in the browser's own viewer (and at #page=N).
+    disposition = f"inline; filename*=UTF-8''{quote(name)}"
+    return FileResponse(path, media_type=media, headers={"Content-Disposition": disposition})
+
+
+@router.get("/{document_id}/pages/{page}", response_model=PageText, dependencies=[ReadAuth])
+def get_page(
+    state: StateDep, document_id: DocId, page: Annotated[int, PathParam(ge=1)]
+) -> PageText:
+    doc: Document = _entry(state, document_id).document
+    if page > doc.page_count:
+        raise ApiProblem(
+            404, "Not found", f"Document {document_id} has {doc.page_count} page(s), not {page}"
+        )
+    info = doc.pages[page - 1]
+    return PageText(
+        document_id=document_id,
+        page=page,
+        pages=doc.page_count,
+        text=doc.text[info.char_start : info.char_end],
+        char_start=info.char_start,
+        ocr=info.ocr,
+        skipped=info.skipped,
+    )
+
+
+@router.delete("/{document_id}", status_code=204, dependencies=[WriteAuth])
+def delete_document(state: StateDep, document_id: DocId) -> Response:
+    entry = _entry(state, document_id)
+    with state.lock:
+        state.index.remove_document(document_id)
+    if entry.uploaded:
+        shutil.rmtree(Path(entry.file).parent, ignore_errors=True)
+    return Response(status_code=204)
+
+
+@router.post("", status_code=202, response_model=Job, dependencies=[WriteAuth])
+def upload(
+    state: StateDep,
+    response: Response,
+    files: Annotated[list[UploadFile], File(description="PDF, DOCX, HTML, TXT or MD files.")],
+) -> Job:
+    if not files:
+        raise ApiProblem(422, "Invalid request", "files: no file was sent")
+    limit = state.settings.max_upload_mb * 1024 * 1024
+    accepted = []
+    try:
+        for upload_file in files:
+            # Read one byte past the limit: enough to know it is too large, no more.
+            data = upload_file.file.read(limit + 1)
+            accepted.append(accept(state, upload_file.filename or "", data))
+    except ApiProblem:
+        discard(accepted)  # all or nothing: a bad file leaves no trace of its batch
+        raise
+    job = start_job(state, accepted)
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job

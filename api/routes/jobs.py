@@ -1,0 +1,19 @@
+"""GET /jobs/{id}: progress of an upload's ingestion."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import ReadAuth, StateDep
+from api.problems import ApiProblem
+from api.schemas import Job
+
+router = APIRouter(prefix="/jobs", tags=["documents"], dependencies=[ReadAuth])
+
+
+@router.get("/{job_id}", response_model=Job)
+def get_job(state: StateDep, job_id: str) -> Job:
+    job = state.jobs.get(job_id)
+    if job is None:
+        raise ApiProblem(404, "Not found", f"No job with id {job_id} (jobs last until a restart)")
+    return job

@@ -1,0 +1,185 @@
+"""The Danish web page: search, read a passage at its page, manage documents.
+
+Server-rendered (Jinja2), so it works without JavaScript and with the keyboard; a little
+JavaScript only for uploads and deletes, which need the API key header.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from api.deps import ReadAuth, StateDep
+from api.problems import ApiProblem
+from ingest.chunk import sections_of
+from search.query import SearchRequest
+from search.store import Filters
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
+router = APIRouter(include_in_schema=False, dependencies=[ReadAuth])
+
+PAGE_SIZE = 10
+DOC_TYPES = {
+    "rapport": "Rapport",
+    "aftale": "Aftale",
+    "referat": "Referat",
+    "pressemeddelelse": "Pressemeddelelse",
+    "artikel": "Artikel",
+}
+LANGS = {"da": "Dansk", "en": "Engelsk"}
+KINDS = {"text": "Tekst", "table": "Tabel", "decision": "Beslutning"}
+MODES = {"hybrid": "Kombineret", "dense": "Betydning", "sparse": "Ord"}
+
+
+def mark(text: str, spans: list[tuple[int, int]]) -> Markup:
+    """HTML of ``text`` with ``spans`` wrapped in <mark>, everything else escaped."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out.append(escape(text[pos:start]))
+        out.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        pos = end
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    state: StateDep,
+    q: str = "",
+    doc_type: Annotated[list[str] | None, Query()] = None,
+    lang: Annotated[list[str] | None, Query()] = None,
+    year: Annotated[list[str] | None, Query()] = None,
+    kind: Annotated[list[str] | None, Query()] = None,
+    mode: Literal["hybrid", "dense", "sparse"] = "hybrid",
+    limit: Annotated[int, Query(ge=PAGE_SIZE, le=100)] = PAGE_SIZE,
+) -> HTMLResponse:
+    query = " ".join(q.split())[: state.settings.max_query_chars]
+    years = [y for y in (year or []) if y.isdigit() and len(y) == 4]
+    filters = Filters(
+        doc_type=doc_type or None,
+        lang=lang or None,
+        kind=[k for k in (kind or []) if k in KINDS] or None,
+        date_from=min(years) if years else None,
+        date_to=max(years) if years else None,
+    )
+    hits, took, total = [], 0.0, 0
+    with state.lock:
+        if query:
+            result = state.searcher.search(
+                SearchRequest(query=query, mode=mode, limit=limit, filters=filters)
+            )
+            hits, took, total = result.hits, result.took_ms, result.total_candidates
+        facets = state.searcher.facets(Filters())
+    params = {"q": query, "doc_type": doc_type or [], "lang": lang or [], "year": years,
+              "kind": kind or [], "mode": mode}  # fmt: skip
+    more_url = "/?" + urlencode({**params, "limit": limit + PAGE_SIZE}, doseq=True)
+    results = [
+        {
+            "hit": hit,
+            "html": mark(hit.text, hit.highlights),
+            "url": _passage_url(hit.citation.document_id, hit.citation.page_start,
+                                hit.citation.char_start, hit.citation.char_end, query),
+        }  # fmt: skip
+        for hit in hits
+    ]
+    return TEMPLATES.TemplateResponse(
+        request,
+        "search.html",
+        {
+            "q": query,
+            "results": results,
+            "took_ms": took,
+            "facets": facets,
+            "selected": {"doc_type": doc_type or [], "lang": lang or [], "year": years,
+                         "kind": kind or []},  # fmt: skip
+            "mode": mode,
+            "more_url": more_url if total > len(hits) else None,
+            "labels": {"doc_type": DOC_TYPES, "lang": LANGS, "kind": KINDS, "mode": MODES},
+            "filtered": bool(doc_type or lang or years or kind),
+        },
+    )
+
+
+def _passage_url(document_id: str, page: int, start: int, end: int, q: str) -> str:
+    query = urlencode({"side": page, "fra": start, "til": end, "q": q})
+    return f"/dokument/{document_id}?{query}#passage"
+
+
+@router.get("/dokument/{document_id}", response_class=HTMLResponse)
+def document_page(
+    request: Request,
+    state: StateDep,
+    document_id: str,
+    side: Annotated[int, Query(ge=1)] = 1,
+    fra: Annotated[int | None, Query(ge=0)] = None,
+    til: Annotated[int | None, Query(ge=0)] = None,
+    q: str = "",
+) -> HTMLResponse:
+    """One page of a document's text, the cited passage highlighted and scrolled to."""
+    entry = state.index.catalog.get(document_id)
+    if entry is None:
+        raise ApiProblem(404, "Not found", f"No document with id {document_id}")
+    doc = entry.document
+    side = min(side, doc.page_count)
+    page = doc.pages[side - 1]
+    text = doc.text[page.char_start : page.char_end]
+    html = escape(text)
+    if fra is not None and til is not None and til > fra:
+        # The passage may begin on an earlier page or run on: clip it to this page.
+        start = max(fra, page.char_start) - page.char_start
+        end = min(til, page.char_end) - page.char_start
+        if end > start:
+            html = (
+                escape(text[:start])
+                + Markup('<mark id="passage" class="passage" tabindex="-1">')
+                + escape(text[start:end])
+                + Markup("</mark>")
+                + escape(text[end:])
+            )
+    nav = {"fra": fra, "til": til, "q": q} if fra is not None else {"q": q}
+    return TEMPLATES.TemplateResponse(
+        request,
+        "document.html",
+        {
+            "doc": doc,
+            "entry": entry,
+            "page": page,
+            "html": html,
+            "q": q,
+            "prev_url": _page_url(document_id, side - 1, nav) if side > 1 else None,
+            "next_url": _page_url(document_id, side + 1, nav) if side < doc.page_count else None,
+            "file_url": f"/documents/{document_id}/file"
+            + (f"#page={side}" if doc.format == "pdf" else ""),
+            "sections": [s for s in sections_of(doc)],
+            "labels": {"doc_type": DOC_TYPES, "lang": LANGS},
+        },
+    )
+
+
+def _page_url(document_id: str, side: int, nav: dict) -> str:
+    params = {k: v for k, v in {"side": side, **nav}.items() if v not in (None, "")}
+    return f"/dokument/{document_id}?{urlencode(params)}"
+
+
+@router.get("/dokumenter", response_class=HTMLResponse)
+def documents_page(request: Request, state: StateDep) -> HTMLResponse:
+    entries = sorted(state.index.catalog.entries(), key=lambda e: e.document.title.lower())
+    return TEMPLATES.TemplateResponse(
+        request,
+        "documents.html",
+        {
+            "entries": entries,
+            "writable": bool(state.settings.api_key_list),
+            "max_mb": state.settings.max_upload_mb,
+            "labels": {"doc_type": DOC_TYPES, "lang": LANGS},
+        },
+    )

