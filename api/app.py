@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.deps import AppState
-from pathlib import Path
-
-from fastapi.staticfiles import StaticFiles
-
 from api.routes import documents, health, jobs, search, web
 from ops_search import __version__
 from ops_search.config import Settings

@@ -20,8 +20,8 @@ class AppState:
     settings: Settings
     index: Index
     searcher: Searcher
-    # The embedded index is single-process and its engines are not made for concurrent
-    # writers: writes (uploads, deletes) and reads of the store take turns on this lock.
+    # Writers (upload jobs, deletes) take turns on this lock, so a delete never interleaves
+    # with a document half written. Reads need no lock: the engine serves them concurrently.
     lock: threading.RLock = field(default_factory=threading.RLock)
     jobs: dict = field(default_factory=dict)
 
@@ -56,7 +56,9 @@ def require_write_key(
         )
     if not x_api_key:
         raise ApiProblem(
-            401, "API key required", "Send your key in the X-API-Key header.",
+            401,
+            "API key required",
+            "Send your key in the X-API-Key header.",
             headers={"WWW-Authenticate": "X-API-Key"},
         )
     if not _key_matches(x_api_key, keys):

@@ -49,6 +49,7 @@ class DocumentSummary(BaseModel):
     doc_type: str | None
     date: str | None
     ingested_at: str
+    uploaded: bool = False
 
 
 class DocumentList(BaseModel):

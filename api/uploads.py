@@ -98,9 +98,7 @@ def accept(state: AppState, name: str, data: bytes) -> Accepted:
         tmp.write_bytes(data)
         extraction = extract(tmp, state.settings)
         if extraction.error:
-            raise ApiProblem(
-                422, "File not accepted", extraction.error.replace(str(tmp), shown, 1)
-            )
+            raise ApiProblem(422, "File not accepted", extraction.error.replace(str(tmp), shown, 1))
         # Content-addressed folder: the same content is the same document, and no upload
         # can overwrite a file of another document.
         created = not folder.exists()

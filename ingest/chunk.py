@@ -178,6 +178,7 @@ class Chunker:
         a scrap is a poor passage to find or to read. The merged chunk keeps the section
         of its larger part and stays a contiguous slice of the document.
         """
+
         def words(span) -> int:
             return len(doc.text[span[0] : span[1]].split())
 
@@ -223,7 +224,7 @@ class Chunker:
         """A table is one chunk; a very long one is split between rows."""
         rows = _line_spans(block)
         out, start, words = [], rows[0][0], 0
-        for i, (s, e, n) in enumerate(rows):
+        for i, (s, _e, n) in enumerate(rows):
             if words and words + n > self.decision_max:
                 out.append((start, rows[i - 1][1]))
                 start, words = s, 0
@@ -357,7 +358,9 @@ def _decision_context(
     text = doc.text[start:end]
     before = find_dates(doc.text[:start])
     labelled = [
-        iso for offset, iso in before if _MEETING_CUE_RE.search(doc.text[max(0, offset - 25) : offset])
+        iso
+        for offset, iso in before
+        if _MEETING_CUE_RE.search(doc.text[max(0, offset - 25) : offset])
     ]
     date = labelled[-1] if labelled else None
     if date is None:

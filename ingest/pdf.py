@@ -350,10 +350,10 @@ def _font_levels(pages: list[PageLayout]) -> tuple[float, dict[float, int]]:
 def _is_heading(line: Line, body: float, levels: dict[float, int]) -> int:
     if line.size in levels and len(line.text.split()) <= 20:
         return levels[line.size]
-    if line.bold and abs(line.size - body) < 0.5 and len(line.text.split()) <= 12:
-        # A bold line in body size: a low-level heading, unless it is running text.
-        if not line.text.rstrip().endswith((".", ",", ";")):
-            return len(levels) + 1
+    # A short bold line in body size is a low-level heading, unless it is running text.
+    short_bold = line.bold and abs(line.size - body) < 0.5 and len(line.text.split()) <= 12
+    if short_bold and not line.text.rstrip().endswith((".", ",", ";")):
+        return len(levels) + 1
     return 0
 
 

@@ -61,8 +61,7 @@ def ingest(
     if server:
         from ops_search.remote import upload_files
 
-        ok = upload_files(server, paths, settings)
-        raise typer.Exit(0 if ok and not (strict and ok is not True) else 1)
+        raise typer.Exit(0 if upload_files(server, paths, settings) else 1)
     reporter = make_reporter(quiet=as_json and not sys.stderr.isatty())
     if dry_run:
         summary = _dry_run(paths, settings, reporter, as_json)
@@ -144,7 +143,9 @@ def search(
     if not result.hits:
         typer.echo("No results. Try other words, fewer filters, or --mode dense.")
     for hit in result.hits:
-        typer.secho(f"{hit.rank:>2}. {hit.citation.label}  [{hit.kind}, {hit.score:.3f}]", bold=True)
+        typer.secho(
+            f"{hit.rank:>2}. {hit.citation.label}  [{hit.kind}, {hit.score:.3f}]", bold=True
+        )
         text = hit.text if len(hit.text) < 600 else hit.text[:600] + " …"
         typer.echo("    " + text.replace("\n", "\n    "))
         typer.echo(f"    {hit.citation.source}")
@@ -228,8 +229,14 @@ def serve(
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
     try:
         app()
+    except ValidationError as err:  # a bad OPS_* setting
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        typer.echo(f"error: invalid setting: {problems}", err=True)
+        sys.exit(2)
     except OpsSearchError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)

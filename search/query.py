@@ -3,9 +3,13 @@ overlapping passages shown once, at most N per document if asked, citations, hig
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Literal
+
+import numpy as np
 
 from ops_search.models import Chunk, Hit
 from search.citation import citation_for
@@ -38,13 +42,31 @@ class SearchResult:
 
 
 class Searcher:
+    # Query embeddings are the slowest part of a search (tens of ms); paging ("vis flere"),
+    # filtering and modes repeat the same query, so recent ones are kept.
+    QUERY_CACHE = 256
+
     def __init__(self, index: Index) -> None:
         self.index = index
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def _embed_query(self, query: str) -> np.ndarray:
+        with self._cache_lock:
+            if query in self._query_vectors:
+                self._query_vectors.move_to_end(query)
+                return self._query_vectors[query]
+        vector = self.index.embedder.embed_query(query)
+        with self._cache_lock:
+            self._query_vectors[query] = vector
+            while len(self._query_vectors) > self.QUERY_CACHE:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         query = " ".join(request.query.split())
-        dense = self.index.embedder.embed_query(query) if request.mode != "sparse" else None
+        dense = self._embed_query(query) if request.mode != "sparse" else None
         sparse = self.index.sparse.encode_query(query) if request.mode != "dense" else None
         if sparse is not None and not sparse.indices and request.mode == "sparse":
             return SearchResult([], (time.perf_counter() - started) * 1000, 0)
@@ -62,9 +84,7 @@ class Searcher:
         )
         kept = _distinct(points, request.per_document)
         page = kept[request.offset : wanted]
-        hits = [
-            self._hit(request.offset + i + 1, point, query) for i, point in enumerate(page)
-        ]
+        hits = [self._hit(request.offset + i + 1, point, query) for i, point in enumerate(page)]
         return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept))
 
     def _hit(self, rank: int, point: StoredPoint, query: str) -> Hit:
@@ -86,10 +106,10 @@ class Searcher:
         """Counts of passages per document type, language and year, under ``filters``."""
         out = {key: self.index.store.facets(key, filters) for key in FACET_KEYS}
         years: dict[str, int] = {}
-        for entry in self.index.catalog.entries():
-            year = (entry.document.date or "")[:4]
+        for doc in self.index.catalog.summaries():
+            year = (doc["date"] or "")[:4]
             if year:
-                years[year] = years.get(year, 0) + entry.chunks
+                years[year] = years.get(year, 0) + doc["chunks"]
         out["year"] = dict(sorted(years.items(), reverse=True))
         return out
 

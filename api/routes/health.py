@@ -12,8 +12,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=Health)
 def health(state: StateDep) -> Health:
-    with state.lock:
-        chunks = state.index.store.count()
+    chunks = state.index.store.count()
     return Health(
         ok=True,
         documents=len(state.index.catalog),
@@ -26,12 +25,11 @@ def health(state: StateDep) -> Health:
 @router.get("/stats", response_model=Stats, dependencies=[ReadAuth])
 def stats(state: StateDep) -> Stats:
     store = state.index.store
-    with state.lock:
-        chunks = store.count()
-        doc_types = store.facets("doc_type")
-        langs = store.facets("lang")
-        kinds = store.facets("kind")
-        disk = store.disk_usage()
+    chunks = store.count()
+    doc_types = store.facets("doc_type")
+    langs = store.facets("lang")
+    kinds = store.facets("kind")
+    disk = store.disk_usage()
     return Stats(
         ok=True,
         documents=len(state.index.catalog),

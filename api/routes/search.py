@@ -55,12 +55,15 @@ def search(
         date_to=date_to,
     )
     request = SearchRequest(
-        query=query, mode=mode, limit=limit, offset=offset, filters=filters,
+        query=query,
+        mode=mode,
+        limit=limit,
+        offset=offset,
+        filters=filters,
         per_document=per_document,
     )
-    with state.lock:
-        result = state.searcher.search(request)
-        facet_counts = state.searcher.facets(Filters()) if facets else {}
+    result = state.searcher.search(request)
+    facet_counts = state.searcher.facets(Filters()) if facets else {}
     return SearchResponse(
         query=query,
         mode=mode,

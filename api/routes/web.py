@@ -72,13 +72,12 @@ def search_page(
         date_to=max(years) if years else None,
     )
     hits, took, total = [], 0.0, 0
-    with state.lock:
-        if query:
-            result = state.searcher.search(
-                SearchRequest(query=query, mode=mode, limit=limit, filters=filters)
-            )
-            hits, took, total = result.hits, result.took_ms, result.total_candidates
-        facets = state.searcher.facets(Filters())
+    if query:
+        result = state.searcher.search(
+            SearchRequest(query=query, mode=mode, limit=limit, filters=filters)
+        )
+        hits, took, total = result.hits, result.took_ms, result.total_candidates
+    facets = state.searcher.facets(Filters())
     params = {"q": query, "doc_type": doc_type or [], "lang": lang or [], "year": years,
               "kind": kind or [], "mode": mode}  # fmt: skip
     more_url = "/?" + urlencode({**params, "limit": limit + PAGE_SIZE}, doseq=True)
@@ -86,8 +85,13 @@ def search_page(
         {
             "hit": hit,
             "html": mark(hit.text, hit.highlights),
-            "url": _passage_url(hit.citation.document_id, hit.citation.page_start,
-                                hit.citation.char_start, hit.citation.char_end, query),
+            "url": _passage_url(
+                hit.citation.document_id,
+                hit.citation.page_start,
+                hit.citation.char_start,
+                hit.citation.char_end,
+                query,
+            ),
         }  # fmt: skip
         for hit in hits
     ]
@@ -99,8 +103,12 @@ def search_page(
             "results": results,
             "took_ms": took,
             "facets": facets,
-            "selected": {"doc_type": doc_type or [], "lang": lang or [], "year": years,
-                         "kind": kind or []},  # fmt: skip
+            "selected": {
+                "doc_type": doc_type or [],
+                "lang": lang or [],
+                "year": years,
+                "kind": kind or [],
+            },  # fmt: skip
             "mode": mode,
             "more_url": more_url if total > len(hits) else None,
             "labels": {"doc_type": DOC_TYPES, "lang": LANGS, "kind": KINDS, "mode": MODES},
@@ -172,7 +180,7 @@ def _page_url(document_id: str, side: int, nav: dict) -> str:
 
 @router.get("/dokumenter", response_class=HTMLResponse)
 def documents_page(request: Request, state: StateDep) -> HTMLResponse:
-    entries = sorted(state.index.catalog.entries(), key=lambda e: e.document.title.lower())
+    entries = sorted(state.index.catalog.summaries(), key=lambda d: d["title"].lower())
     return TEMPLATES.TemplateResponse(
         request,
         "documents.html",

@@ -26,7 +26,9 @@ def test_every_corpus_file_is_danish(settings, name):
 
 
 def test_ocr_damage_is_kept_in_the_press_release(settings):
-    doc = read_document(CORPUS_DIR / "kkr-sjaelland-pressemeddelelse-partnerskab-2025.pdf", settings)
+    doc = read_document(
+        CORPUS_DIR / "kkr-sjaelland-pressemeddelelse-partnerskab-2025.pdf", settings
+    )
     assert "gkonomisk" in doc.text and "feelles" in doc.text
     assert doc.doc_type == "pressemeddelelse"
 

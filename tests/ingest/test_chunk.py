@@ -48,7 +48,7 @@ def test_chunks_cover_the_whole_document(seed_chunks):
 
 
 def test_chunks_start_and_end_at_sentence_or_block_boundaries(seed_chunks):
-    for doc, chunks in seed_chunks.values():
+    for _doc, chunks in seed_chunks.values():
         for chunk in chunks:
             assert not chunk.text[0].isspace() and not chunk.text[-1].isspace()
 

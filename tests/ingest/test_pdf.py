@@ -37,9 +37,7 @@ def test_page_text_is_the_text_of_that_page(kora):
     assert "Det Nationale Institut for Kommuners og Regioners Analyse og Forskning" in (
         kora.page_text(2)
     )
-    assert "Projektet er blevet gennemført i perioden maj 2012" in " ".join(
-        kora.text.split()
-    )
+    assert "Projektet er blevet gennemført i perioden maj 2012" in " ".join(kora.text.split())
 
 
 def test_headings_are_found_by_font_size(kora):
@@ -47,7 +45,9 @@ def test_headings_are_found_by_font_size(kora):
     assert "1 Indledning" in headings
     assert "1.1 Offentlig-privat samspil (OPS) en del af løsningen?" in headings
     levels = {b.text: b.level for b in kora.blocks if b.kind == "heading"}
-    assert levels["1 Indledning"] < levels["1.1 Offentlig-privat samspil (OPS) en del af løsningen?"]
+    assert (
+        levels["1 Indledning"] < levels["1.1 Offentlig-privat samspil (OPS) en del af løsningen?"]
+    )
 
 
 def test_table_is_extracted_as_rows_of_cells(kora):

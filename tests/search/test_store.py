@@ -1,8 +1,9 @@
 """Congruence suite for search/store.py: the same behaviour on every engine.
 
 Engines: edge and local always; server too when OPS_QDRANT_URL is set. The corpus is 40 synthetic
-chunks in 8 documents with seeded random unit dense vectors and sparse vectors built from word ids,
-so every expectation can be computed here in plain Python.
+chunks in 8 documents; each chunk has 1-4 "sentence windows" (seeded random unit dense vectors,
+stored as one max-sim multivector) and a sparse vector built from word ids, so every expectation
+can be computed here in plain Python.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 from ops_search.config import Settings
 from ops_search.errors import IndexLocked, ModelMismatch
 from ops_search.models import Chunk
-from search.store import Filters, IndexInfo, SparseVector, Store
+from search.store import Filters, IndexInfo, SparseVector, Store, rrf_score
 
 REPO = Path(__file__).resolve().parents[2]
 DIM = 32
@@ -36,6 +37,7 @@ RARE_CHUNKS = {(5, 0), (6, 2)}  # (doc, ordinal)
 INFO = IndexInfo(backend="test", model="synthetic-32", dim=DIM, normalized=True)
 DOC_TYPES = ["rapport", "aftale", "referat", "pressemeddelelse", "artikel"]
 KINDS = ["text", "text", "table", "decision", "text"]
+MAX_WINDOWS = 4
 
 
 def _server_url() -> str | None:
@@ -51,7 +53,7 @@ EMBEDDED = ["edge", "local"]
 # ------------------------------------------------------------------------------------------
 
 
-def make_corpus(seed: int = 1234) -> tuple[list[Chunk], np.ndarray, list[SparseVector]]:
+def make_corpus(seed: int = 1234) -> tuple[list[Chunk], list[np.ndarray], list[SparseVector]]:
     rng = np.random.default_rng(seed)
     chunks: list[Chunk] = []
     sparse: list[SparseVector] = []
@@ -87,15 +89,26 @@ def make_corpus(seed: int = 1234) -> tuple[list[Chunk], np.ndarray, list[SparseV
                 words.append(COMMON)
                 values.append(round(float(rng.uniform(1.5, 2.0)), 4))
             sparse.append(SparseVector(indices=words, values=values))
-    dense = rng.standard_normal((len(chunks), DIM)).astype(np.float32)
-    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    first = rng.standard_normal((len(chunks), DIM))
+    more = np.random.default_rng(seed + 1)  # the other windows: `rng` draws as it always did
+    dense = []
+    for row in first:
+        extra = more.standard_normal((int(more.integers(0, MAX_WINDOWS)), DIM))
+        windows = np.vstack([row, extra])
+        dense.append((windows / np.linalg.norm(windows, axis=1, keepdims=True)).astype(np.float32))
     # Shuffle so insertion order says nothing about documents.
     order = rng.permutation(len(chunks))
-    return [chunks[i] for i in order], dense[order], [sparse[i] for i in order]
+    return [chunks[i] for i in order], [dense[i] for i in order], [sparse[i] for i in order]
 
 
 CHUNKS, DENSE, SPARSE = make_corpus()
 BY_ID = {c.id: c for c in CHUNKS}
+
+
+def max_sim(query: np.ndarray) -> np.ndarray:
+    """Each chunk's exact dense score: the cosine of its best window."""
+    q = query / np.linalg.norm(query)
+    return np.array([float((windows @ q).max()) for windows in DENSE])
 
 
 def settings_for(engine: str, data_dir: Path) -> Settings:
@@ -118,9 +131,10 @@ def build(engine: str, data_dir: Path) -> tuple[Store, Settings]:
 
 
 def query_vectors(i: int, seed: int = 7) -> tuple[np.ndarray, SparseVector]:
-    """A query near chunk i: its dense vector plus noise, three of its words plus a stray one."""
+    """A query near chunk i: one of its windows plus noise, three of its words plus a stray one."""
     rng = np.random.default_rng(seed + i)
-    dense = DENSE[i] + rng.normal(0, 0.15, DIM).astype(np.float32)
+    window = DENSE[i][int(np.random.default_rng(10_000 + seed + i).integers(len(DENSE[i])))]
+    dense = window + rng.normal(0, 0.15, DIM).astype(np.float32)
     words = SPARSE[i].indices[:3] + [int(rng.integers(1, VOCAB - 1))]
     return dense, SparseVector(indices=list(dict.fromkeys(words)), values=[1.0] * len(set(words)))
 
@@ -231,6 +245,36 @@ def test_upsert_rejects_vectors_of_the_wrong_dimension(fresh):
         store.upsert(CHUNKS[:2], np.zeros((2, DIM + 1), np.float32), SPARSE[:2])
 
 
+BAD_DENSE = {
+    "window of the wrong dimension": ([DENSE[0], np.ones((2, DIM + 1))], r"dense\[1\] .*shape"),
+    "chunk without windows": ([DENSE[0], np.ones((0, DIM))], r"dense\[1\] .*n_windows >= 1"),
+    "flat vector for a chunk": ([DENSE[0], np.ones(DIM)], r"dense\[1\] .*shape"),
+    "one array for two chunks": ([DENSE[0]], "2 chunks but 1 dense arrays"),
+    "2-D array of the wrong length": (np.ones((3, DIM)), r"shape \(2, 32\)"),
+    "NaN": ([DENSE[0], np.full((1, DIM), np.nan)], "NaN"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_DENSE))
+def test_upsert_rejects_dense_arrays_of_the_wrong_shape(store, case):
+    dense, message = BAD_DENSE[case]
+    with pytest.raises(ValueError, match=message):
+        store.upsert(CHUNKS[:2], dense, SPARSE[:2])
+    assert store.count() == len(CHUNKS)  # nothing written
+
+
+def test_a_2d_dense_array_means_one_window_per_chunk(fresh):
+    store, _ = fresh
+    flat = np.stack([w[-1] for w in DENSE[:3]])  # each chunk keeps only its last window
+    store.upsert(CHUNKS[:3], flat, SPARSE[:3])
+    first = DENSE[0][0]
+    hits = store.query(dense=flat[0], sparse=None, mode="dense", limit=1)
+    assert hits[0].id == CHUNKS[0].id and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    if len(DENSE[0]) > 1:  # the replaced windows are gone
+        top = store.query(dense=first, sparse=None, mode="dense", limit=len(CHUNKS))
+        assert {h.id: h.score for h in top}[CHUNKS[0].id] < 0.999
+
+
 # ------------------------------------------------------------------------------------------
 # Ranking
 # ------------------------------------------------------------------------------------------
@@ -240,9 +284,26 @@ def test_upsert_rejects_vectors_of_the_wrong_dimension(fresh):
 def test_dense_query_returns_the_nearest_point_first(store, i):
     dense, _ = query_vectors(i)
     hits = store.query(dense=dense, sparse=None, mode="dense", limit=5)
-    exact = np.argsort(-(DENSE @ (dense / np.linalg.norm(dense))))
+    scores = max_sim(dense)
+    exact = np.argsort(-scores)
     assert hits[0].id == CHUNKS[i].id == CHUNKS[exact[0]].id
     assert [h.id for h in hits] == [CHUNKS[j].id for j in exact[:5]]
+    assert [h.score for h in hits] == pytest.approx(scores[exact[:5]].tolist(), abs=1e-5)
+
+
+def test_a_chunk_whose_second_window_matches_is_found_first(store):
+    # max-sim: a chunk scores by its best window, not by its first one or their mean.
+    i = next(j for j, w in enumerate(DENSE) if len(w) >= 3)
+    rng = np.random.default_rng(3)
+    query = DENSE[i][1] + rng.normal(0, 0.05, DIM).astype(np.float32)
+    query /= np.linalg.norm(query)
+    first, second = float(DENSE[i][0] @ query), float(DENSE[i][1] @ query)
+    mean = DENSE[i].mean(axis=0)
+    assert second > 0.9 and first < 0.5
+    hits = store.query(dense=query, sparse=None, mode="dense", limit=3)
+    assert hits[0].id == CHUNKS[i].id
+    assert hits[0].score == pytest.approx(second, abs=1e-5)
+    assert hits[0].score > float(mean @ query) / np.linalg.norm(mean) + 0.1
 
 
 def test_sparse_query_ranks_the_rare_term_above_the_common_term(store):
@@ -260,7 +321,92 @@ def test_hybrid_query_ranks_a_chunk_strong_on_both_channels_first(store):
     dense, sparse = query_vectors(17)
     hits = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=5)
     assert hits[0].id == CHUNKS[17].id
-    assert hits[0].score == pytest.approx(2 / 60, rel=1e-5)  # rank 0 in both channels, k=60
+    s = Settings()
+    both_first = rrf_score(0, s.dense_weight, s.rrf_k) + rrf_score(0, s.sparse_weight, s.rrf_k)
+    assert hits[0].score == pytest.approx(both_first, rel=1e-5)  # rank 0 in both channels
+
+
+def _reopen(store: Store, settings: Settings, **changes) -> tuple[Store, Settings]:
+    """The same index opened with other settings (the embedded lock allows one Store)."""
+    store.close()
+    settings = settings.model_copy(update=changes)
+    return Store.open(settings, INFO, role="test"), settings
+
+
+def _rivals(store: Store, depth: int) -> tuple[int, int, np.ndarray, SparseVector]:
+    """Chunks a (the dense winner) and b (the sparse winner) with queries whose dense and sparse
+    top `depth` share no chunk: every candidate scores in one channel only."""
+    rank = {c.id: k for k, c in enumerate(CHUNKS)}
+    for a in range(len(CHUNKS)):
+        dense = DENSE[a][0]
+        hits = store.query(dense=dense, sparse=None, mode="dense", limit=depth)
+        dense_top = {rank[h.id] for h in hits}
+        for b in range(len(CHUNKS)):
+            words = [w for w in SPARSE[b].indices if w != COMMON and w not in SPARSE[a].indices]
+            if b == a or not words:
+                continue
+            sparse = SparseVector(indices=words, values=[1.0] * len(words))
+            hits = store.query(dense=None, sparse=sparse, mode="sparse", limit=depth)
+            sparse_top = [rank[h.id] for h in hits]
+            if sparse_top[0] == b and len(sparse_top) >= 4 and not dense_top & set(sparse_top):
+                return a, b, dense, sparse
+    raise AssertionError("no rival chunks in the corpus")
+
+
+# (dense_weight, sparse_weight, how many hits of the heavier channel come before the other
+# channel's winner). Qdrant's weighted RRF stretches ranks: in a channel of weight w, rank p
+# counts like rank (p + 1) / w - 1 of a weight-1 channel, so with disjoint channel lists the
+# heavier channel's winner leads and the other winner follows its first ceil(w) - 1 hits.
+HEAVIER_CHANNEL_CASES = [(3.5, 1.0, 3), (1.0, 3.5, 3), (1.5, 1.0, 1), (1.0, 1.5, 1)]
+
+
+def test_the_heavier_channel_leads_hybrid(fresh):
+    store, settings = fresh
+    a, b, dense, sparse = _rivals(store, depth=8)
+    for dense_weight, sparse_weight, ahead in HEAVIER_CHANNEL_CASES:
+        store, settings = _reopen(
+            store, settings, dense_weight=dense_weight, sparse_weight=sparse_weight
+        )
+        # limit 4 + the tie margin: both prefetches hold 8, as in _rivals
+        hits = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=4, prefetch_limit=8)
+        heavier = "dense" if dense_weight > sparse_weight else "sparse"
+        channel = store.query(dense=dense, sparse=sparse, mode=heavier, limit=8)
+        winner, other = (a, b) if heavier == "dense" else (b, a)
+        case = (dense_weight, sparse_weight)
+        assert hits[0].id == CHUNKS[winner].id, case
+        assert [h.id for h in hits[:ahead]] == [h.id for h in channel[:ahead]], case
+        assert hits[ahead].id == CHUNKS[other].id, case
+        top = rrf_score(0, max(dense_weight, sparse_weight), settings.rrf_k)
+        assert hits[0].score == pytest.approx(top, rel=1e-5), case
+    store.close()
+
+
+def test_hybrid_scores_are_weighted_rrf_of_the_channel_ranks(fresh):
+    store, settings = fresh
+    pl = 12
+    for k, dense_weight, sparse_weight in [(60, 2.0, 1.0), (10, 3.0, 0.5), (5, 0.5, 3.0)]:
+        store, settings = _reopen(
+            store, settings, rrf_k=k, dense_weight=dense_weight, sparse_weight=sparse_weight
+        )
+        for i in (1, 20):
+            dense, sparse = query_vectors(i)
+            expected: dict[str, float] = {}
+            channels = (
+                ("dense", dense, None, dense_weight),
+                ("sparse", None, sparse, sparse_weight),
+            )
+            for mode, d, s, weight in channels:
+                for pos, hit in enumerate(store.query(dense=d, sparse=s, mode=mode, limit=pl)):
+                    expected[hit.id] = expected.get(hit.id, 0.0) + rrf_score(pos, weight, k)
+            hits = store.query(
+                dense=dense, sparse=sparse, mode="hybrid", limit=8, prefetch_limit=pl
+            )
+            case = (k, dense_weight, sparse_weight, i)
+            for hit in hits:
+                assert hit.score == pytest.approx(expected[hit.id], rel=1e-5), case
+            best = sorted(expected.values(), reverse=True)[:8]
+            assert [h.score for h in hits] == pytest.approx(best, rel=1e-5), case
+    store.close()
 
 
 def test_hybrid_query_with_an_empty_sparse_vector_ranks_by_dense_alone(store):
@@ -455,6 +601,22 @@ def test_opening_with_another_model_raises_model_mismatch(fresh):
     assert "--rebuild" in message
     assert "test/synthetic-32 (32 dims)" in message
     assert "sentence-transformers/all-MiniLM-L6-v2" in message
+
+
+@pytest.mark.parametrize("engine", EMBEDDED)
+def test_an_index_of_an_older_store_schema_must_be_rebuilt(engine, tmp_path):
+    settings = Settings(engine=engine, data_dir=tmp_path)
+    Store.open(settings, INFO, "test").close()
+    info_file = tmp_path / "index" / "index.json"
+    record = json.loads(info_file.read_text())
+    record["schema_version"] = 1  # one dense vector per chunk, before sentence windows
+    info_file.write_text(json.dumps(record))
+    with pytest.raises(ModelMismatch) as err:
+        Store.open(settings, INFO, role="test")
+    assert "store schema version 1" in str(err.value)
+    assert "`ops-search ingest --rebuild PATH…`" in str(err.value)
+    with Store.open(settings, INFO, role="test", rebuild=True) as rebuilt:
+        assert rebuilt.count() == 0
 
 
 def test_rebuild_starts_an_empty_index_with_the_new_model(fresh):

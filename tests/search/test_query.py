@@ -1,0 +1,125 @@
+"""Queries on the corpus index: right passages, exact citations, filters, modes, grouping."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.index import Index
+from search.query import Searcher, SearchRequest
+from search.store import Filters
+
+
+@pytest.fixture(scope="module")
+def searcher(corpus_index, embedder):
+    index = Index.open(corpus_index, role="test", embedder=embedder)
+    yield Searcher(index)
+    index.close()
+
+
+def search(searcher, query, **kw):
+    return searcher.search(SearchRequest(query=query, **kw)).hits
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_a_danish_question_finds_its_passage_first(searcher):
+    hits = search(searcher, "Hvornår var tilmeldingsfristen til politikertemamødet den 7. april?")
+    assert "Tilmeldingsfrist: 5. april 2017" in hits[0].text
+
+
+def test_citation_gives_the_exact_page(searcher):
+    hits = search(searcher, "Hvad står forkortelsen KORA for?", limit=5)
+    hit = next(h for h in hits if "Det Nationale Institut for Kommuners" in flat(h.text))
+    assert hit.citation.source.endswith("kora-2013-ops-specialiserede-socialomraade.pdf")
+    assert hit.citation.page_start == hit.citation.page_end == 2
+    assert "s. 2" in hit.citation.label
+
+
+def test_citation_spans_quote_the_document(searcher):
+    hit = search(searcher, "IKA-prisen Aarhus")[0]
+    doc = searcher.index.catalog.get(hit.citation.document_id).document
+    assert doc.text[hit.citation.char_start : hit.citation.char_end] == hit.text
+
+
+def test_english_query_finds_danish_text(searcher):
+    hits = search(searcher, "job centre partnership training long-term unemployed as truck drivers")
+    assert any("DEKRA" in h.text for h in hits[:3])
+
+
+def test_ocr_damaged_text_is_found_with_correct_spelling(searcher):
+    hits = search(searcher, "fællesmøde 22. oktober kommunerne private leverandører", mode="sparse")
+    assert "feellesmgde den 22. oktober" in flat(hits[0].text)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+def test_every_mode_returns_ranked_hits(searcher, mode):
+    hits = search(searcher, "takster på det specialiserede socialområde", mode=mode, limit=5)
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+
+
+def test_doc_type_filter(searcher):
+    hits = search(searcher, "samarbejde", filters=Filters(doc_type=["rapport"]), limit=20)
+    assert hits and {h.doc_type for h in hits} == {"rapport"}
+
+
+def test_kind_filter_finds_only_decisions(searcher):
+    hits = search(searcher, "hvad blev besluttet", filters=Filters(kind=["decision"]))
+    assert hits and {h.kind for h in hits} == {"decision"}
+
+
+def test_document_and_source_filters(searcher):
+    doc_id = search(searcher, "IKA-prisen")[0].citation.document_id
+    hits = search(searcher, "kommune", filters=Filters(document_id=[doc_id]), limit=20)
+    assert {h.citation.document_id for h in hits} == {doc_id}
+    hits = search(searcher, "kommune", filters=Filters(source_prefix="corpus/kora"), limit=20)
+    assert hits and all(h.citation.source.startswith("corpus/kora") for h in hits)
+
+
+def test_date_range_filter(searcher):
+    hits = search(searcher, "samarbejde", filters=Filters(date_from="2013", date_to="2013"))
+    assert hits and all(h.date and h.date.startswith("2013") for h in hits)
+    assert search(searcher, "samarbejde", filters=Filters(date_from="1990", date_to="1991")) == []
+
+
+def test_language_filter(searcher):
+    assert search(searcher, "samarbejde", filters=Filters(lang=["en"])) == []
+    assert search(searcher, "samarbejde", filters=Filters(lang=["da"]))
+
+
+def test_at_most_n_passages_per_document(searcher):
+    hits = search(searcher, "kommunerne", limit=10, per_document=1)
+    docs = [h.citation.document_id for h in hits]
+    assert len(docs) == len(set(docs)) and len(docs) >= 3
+
+
+def test_overlapping_passages_are_not_shown_twice(searcher):
+    hits = search(searcher, "offentlig-privat samspil specialiserede socialområde", limit=30)
+    by_doc: dict[str, list[tuple[int, int]]] = {}
+    for h in hits:
+        for s, e in by_doc.get(h.citation.document_id, []):
+            shared = min(e, h.citation.char_end) - max(s, h.citation.char_start)
+            assert shared <= 0.5 * min(e - s, h.citation.char_end - h.citation.char_start)
+        by_doc.setdefault(h.citation.document_id, []).append(
+            (h.citation.char_start, h.citation.char_end)
+        )
+
+
+def test_highlights_mark_query_words_in_the_passage(searcher):
+    hit = search(searcher, "pakkemodel takster")[0]
+    marked = [hit.text[s:e].lower() for s, e in hit.highlights]
+    assert marked and all(w.startswith(("pakke", "takst")) for w in marked)
+
+
+def test_paging_continues_where_the_first_page_ended(searcher):
+    first = search(searcher, "kommunerne", limit=5)
+    second = search(searcher, "kommunerne", limit=5, offset=5)
+    assert [h.rank for h in second] == [6, 7, 8, 9, 10]
+    assert not {h.chunk_id for h in first} & {h.chunk_id for h in second}
+
+
+def test_query_of_only_stopwords_still_answers_in_hybrid(searcher):
+    assert search(searcher, "hvad er det")  # dense alone carries it
+    assert search(searcher, "hvad er det", mode="sparse") == []
