@@ -39,8 +39,12 @@ class Settings(BaseSettings):
     hnsw_m: int = Field(16, ge=4)
     hnsw_ef_construct: int = Field(128, ge=8)
     hnsw_ef: int = Field(128, ge=8, description="Search-time ef for the dense channel.")
+    # Qdrant scores a channel's rank r (from 0) as 1 / ((r + 1) / weight + k - 1). Measured on
+    # the dev set (25 queries): k=2 with the dense channel weighted 2 gave hybrid R@5 0.88,
+    # MRR@10 0.78, above either channel alone; k=60 (the textbook value) flattens the
+    # weights away (0.84 / 0.74).
     rrf_k: int = Field(
-        60, ge=1, description="Hybrid fusion (RRF) k: larger k flattens the gap between ranks."
+        2, ge=1, description="Hybrid fusion (RRF) k: larger k flattens the gap between ranks."
     )
     dense_weight: float = Field(
         2.0,

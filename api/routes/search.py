@@ -29,7 +29,7 @@ def search(
     source: Annotated[str | None, Query(description="Source path prefix.")] = None,
     date_from: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] = None,
     date_to: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] = None,
-    year: Annotated[list[str] | None, Query(pattern=r"^\d{4}$")] = None,
+    year: Annotated[list[str] | None, Query(description="Years, e.g. 2013.")] = None,
     per_document: Annotated[int | None, Query(ge=1, le=50)] = None,
     facets: bool = True,
 ) -> SearchResponse:
@@ -43,6 +43,8 @@ def search(
             f"q: the query is {len(query)} characters; at most "
             f"{state.settings.max_query_chars} are allowed",
         )
+    if year and not all(y.isdigit() and len(y) == 4 for y in year):
+        raise ApiProblem(422, "Invalid request", "year: give years as four digits, e.g. 2013")
     if year:  # a year filter is a date range; several years span from the first to the last
         date_from, date_to = min(year), max(year)
     filters = Filters(

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 
-API_KEY = "test-nøgle-123"
+API_KEY = "test-key-123"
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def client(corpus_index, embedder):
 
 @pytest.fixture
 def writer(corpus_index_copy, embedder):
-    settings = corpus_index_copy.model_copy(update={"api_keys": f"anden-nøgle,{API_KEY}"})
+    settings = corpus_index_copy.model_copy(update={"api_keys": f"another-key,{API_KEY}"})
     with TestClient(create_app(settings, embedder=embedder)) as c:
         c.headers["X-API-Key"] = API_KEY
         yield c

@@ -129,3 +129,23 @@ def test_pdf_reading_does_not_depend_on_file_name(settings, tmp_path):
     copy = tmp_path / "kopi uden endelse.pdf"
     shutil.copy(KORA, copy)
     assert read_document(copy, settings).text == read_document(KORA, settings).text
+
+
+def test_chunk_page_anchors_are_exact_across_page_breaks(kora, settings):
+    from ingest.chunk import Chunker
+
+    chunks = Chunker(settings).chunk(kora)
+
+    def page_of(offset: int) -> int:
+        return next(p.number for p in kora.pages if p.char_start <= offset < p.char_end)
+
+    crossing = [c for c in chunks if c.page_start != c.page_end]
+    assert crossing, "some passages run over a page break"
+    for c in chunks:
+        assert c.page_start == page_of(c.char_start)
+        assert c.page_end == page_of(c.char_end - 1)
+    # a phrase known to be on page 8 is cited to page 8
+    phrase = "Som et af flere bud på en løsning af velfærdssamfundets udfordringer"
+    offset = kora.text.index(phrase)
+    holder = next(c for c in chunks if c.char_start <= offset < c.char_end)
+    assert holder.page_start <= 8 <= holder.page_end and page_of(offset) == 8

@@ -29,12 +29,23 @@ def test_a_danish_question_finds_its_passage_first(searcher):
     assert "Tilmeldingsfrist: 5. april 2017" in hits[0].text
 
 
-def test_citation_gives_the_exact_page(searcher):
+def test_citation_pages_are_those_the_passage_lies_on(searcher):
+    phrase = "Det Nationale Institut for Kommuners"  # printed on page 2 of the KORA report
     hits = search(searcher, "Hvad står forkortelsen KORA for?", limit=5)
-    hit = next(h for h in hits if "Det Nationale Institut for Kommuners" in flat(h.text))
+    hit = next(h for h in hits if phrase in flat(h.text))
     assert hit.citation.source.endswith("kora-2013-ops-specialiserede-socialomraade.pdf")
-    assert hit.citation.page_start == hit.citation.page_end == 2
-    assert "s. 2" in hit.citation.label
+    doc = searcher.index.catalog.get(hit.citation.document_id).document
+    assert phrase in flat(doc.page_text(2))
+    assert hit.citation.page_start <= 2 <= hit.citation.page_end
+
+    def page_of(offset: int) -> int:
+        return next(p.number for p in doc.pages if p.char_start <= offset < p.char_end)
+
+    assert hit.citation.page_start == page_of(hit.citation.char_start)
+    assert hit.citation.page_end == page_of(hit.citation.char_end - 1)
+    pages = (f"s. {hit.citation.page_start}" if hit.citation.page_start == hit.citation.page_end
+             else f"s. {hit.citation.page_start}–{hit.citation.page_end}")  # fmt: skip
+    assert pages in hit.citation.label
 
 
 def test_citation_spans_quote_the_document(searcher):
