@@ -74,3 +74,36 @@ def corpus_index_copy(corpus_index, tmp_path) -> Settings:
     target = tmp_path / "data"
     shutil.copytree(corpus_index.data_dir, target)
     return corpus_index.model_copy(update={"data_dir": target})
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict, port: int):
+    """``ops-search serve`` as a user starts it; returns the process once the port answers."""
+    import socket
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/ops-search"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read() if proc.stderr else "server died")
+        time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError(f"ops-search serve did not answer on port {port}")

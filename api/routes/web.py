@@ -138,13 +138,19 @@ def document_page(
         raise ApiProblem(404, "Not found", f"No document with id {document_id}")
     doc = entry.document
     side = min(side, doc.page_count)
+    last = side
+    passage = fra is not None and til is not None and til > fra
+    if passage:
+        # A passage that runs over a page break is shown on all its pages, whole.
+        holder = (p.number for p in doc.pages if p.char_start <= til - 1 < p.char_end)
+        last = max(side, next(holder, side))
     page = doc.pages[side - 1]
-    text = doc.text[page.char_start : page.char_end]
+    start_char, end_char = page.char_start, doc.pages[last - 1].char_end
+    text = doc.text[start_char:end_char]
     html = escape(text)
-    if fra is not None and til is not None and til > fra:
-        # The passage may begin on an earlier page or run on: clip it to this page.
-        start = max(fra, page.char_start) - page.char_start
-        end = min(til, page.char_end) - page.char_start
+    if passage:
+        start = max(fra, start_char) - start_char
+        end = min(til, end_char) - start_char
         if end > start:
             html = (
                 escape(text[:start])
@@ -163,8 +169,9 @@ def document_page(
             "page": page,
             "html": html,
             "q": q,
+            "last": last,
             "prev_url": _page_url(document_id, side - 1, nav) if side > 1 else None,
-            "next_url": _page_url(document_id, side + 1, nav) if side < doc.page_count else None,
+            "next_url": _page_url(document_id, last + 1, nav) if last < doc.page_count else None,
             "file_url": f"/documents/{document_id}/file"
             + (f"#page={side}" if doc.format == "pdf" else ""),
             "sections": [s for s in sections_of(doc)],

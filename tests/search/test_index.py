@@ -6,15 +6,21 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
 
 import pytest
 
 from ops_search.errors import ModelMismatch
 from search.index import Index
-from tests.conftest import CORPUS, FIXTURES, ROOT, SEEDS, quiet_reporter
+from tests.conftest import (
+    CORPUS,
+    FIXTURES,
+    ROOT,
+    SEEDS,
+    free_port,
+    quiet_reporter,
+    start_server,
+)
 
 EXE = ROOT / ".venv" / "bin" / "ops-search"
 
@@ -121,28 +127,13 @@ def test_opening_with_another_model_is_refused_with_rebuild_advice(corpus_index_
     assert "--rebuild" in str(caught.value)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_ingest_while_the_server_runs_says_so(corpus_index_copy):
     env = {**os.environ, "OPS_DATA_DIR": str(corpus_index_copy.data_dir),
            "OPS_CACHE_DIR": str(corpus_index_copy.cache_dir)}  # fmt: skip
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(EXE), "serve", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    port = free_port()
+    server = start_server(env, port)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.3)
         proc = subprocess.run(
             [str(EXE), "ingest", str(CORPUS)], env=env, capture_output=True, text=True, timeout=120
         )

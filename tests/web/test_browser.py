@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import time
 
 import pytest
 
-from tests.conftest import ARTIFACTS, FIXTURES, ROOT
+from tests.conftest import ARTIFACTS, FIXTURES, free_port, start_server
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
 API_KEY = "browser-test-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -32,22 +23,11 @@ def server(corpus_index, tmp_path_factory):
 
     data = tmp_path_factory.mktemp("web") / "data"
     shutil.copytree(corpus_index.data_dir, data)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "OPS_DATA_DIR": str(data), "OPS_CACHE_DIR": str(corpus_index.cache_dir),
            "OPS_API_KEYS": API_KEY}  # fmt: skip
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/ops-search"), "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = start_server(env, port)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read() if proc.stderr else "server died")
-        time.sleep(0.3)
     yield url
     proc.terminate()
     proc.wait(timeout=30)
@@ -93,7 +73,7 @@ def test_search_in_danish_shows_cited_highlighted_results(server, page):
 
 def test_filter_by_document_type(server, page):
     page.goto(server + "/?q=samarbejde")
-    page.get_by_label(re.compile(r"^Rapport")).check()
+    page.get_by_label(re.compile(r"^\s*Rapport")).check()
     page.get_by_role("button", name="Anvend filtre").click()
     page.wait_for_selector("li.hit")
     badges = page.locator("li.hit .badges .badge").all_inner_texts()
@@ -102,17 +82,21 @@ def test_filter_by_document_type(server, page):
 
 def test_result_opens_the_document_at_the_cited_page(server, page):
     page.goto(server + "/?q=" + "Det Nationale Institut for Kommuners og Regioners Analyse")
-    page.locator("li.hit h2 a").first.click()
+    first = page.locator("li.hit").first
+    cited = re.search(r"s\. (\d+)(?:–(\d+))?", first.locator(".cite").inner_text())
+    assert cited
+    start, end = cited.group(1), cited.group(2) or cited.group(1)
+    first.locator("h2 a").click()
     page.wait_for_selector("#passage")
-    assert "Side 2 af 13" in page.locator(".pager").inner_text()
+    pages = f"Side {start}" + (f"–{end}" if end != start else "") + " af 13"
+    assert pages in page.locator(".pager").inner_text()
     passage = page.locator("#passage").inner_text()
     assert "Det Nationale Institut for Kommuners og Regioners Analyse og Forskning" in " ".join(
         passage.split()
     )
     assert page.evaluate("document.activeElement.id") == "passage"
-    assert "#page=2" in page.get_by_role("link", name=re.compile("Åbn originalen")).get_attribute(
-        "href"
-    )
+    original = page.get_by_role("link", name=re.compile("Åbn originalen"))
+    assert original.get_attribute("href").endswith(f"#page={start}")
 
 
 def test_empty_result_suggests_what_to_try(server, page):
