@@ -149,7 +149,7 @@ class Chunker:
                     out.append((start, end, "table", section, block))
                 i += 1
                 continue
-            if _is_decision(block, doc):
+            if _is_decision(block):
                 emit_text(final=True)
                 j = i
                 # A bare "Beslutning:" label belongs with the paragraph after it.
@@ -296,7 +296,7 @@ def _path(stack: list[Block]) -> str:
     return SECTION_SEP.join(b.text for b in stack)
 
 
-def _is_decision(block: Block, doc: Document) -> bool:
+def _is_decision(block: Block) -> bool:
     return block.kind == "text" and bool(DECISION_RE.search(block.text))
 
 

@@ -6,13 +6,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ops_search.config import Settings
 from ops_search.errors import OpsSearchError
-from ops_search.progress import make_reporter
+from ops_search.progress import Reporter, make_reporter
+
+if TYPE_CHECKING:
+    from ingest.pipeline import Summary
 
 app = typer.Typer(
     add_completion=False,
@@ -79,7 +82,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _dry_run(paths, settings: Settings, reporter, as_json: bool):
+def _dry_run(paths: list[Path], settings: Settings, reporter: Reporter, as_json: bool) -> Summary:
     from ingest.pipeline import Summary, extract_all
 
     summary = Summary()

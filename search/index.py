@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -34,6 +35,12 @@ from search.windows import window_inputs
 # Chunks embedded and written per store call: large enough to batch well, small enough
 # that progress moves and a crash loses little.
 WRITE_BATCH = 32
+
+
+class PassageProgress(Protocol):
+    """What ``add_document`` reports to: the CLI's progress bar or an upload job."""
+
+    def passages_done(self, n: int) -> None: ...
 
 
 def sparse_input(chunk: Chunk) -> str:
@@ -95,7 +102,7 @@ class Index:
         self,
         document: Document,
         chunks: Sequence[Chunk],
-        reporter: Reporter | None = None,
+        reporter: PassageProgress | None = None,
         *,
         file: Path,
         uploaded: bool = False,
@@ -156,9 +163,8 @@ class Index:
             source = source_name(path)
             try:
                 doc_id = Document.id_for(sha256_of(path))
-            except OSError as err:
+            except OSError:
                 todo.append(path)  # extract() reports the read error properly
-                del err
                 continue
             entry = self.catalog.get(doc_id)
             if entry is None:
