@@ -101,7 +101,8 @@ def main() -> None:
         data_dir = Path(tmp.name) / "data"
         build_synthetic(data_dir, args.synthetic)
     port = free_port()
-    env = {**os.environ, "OPS_DATA_DIR": str(data_dir)}
+    # No query-embedding cache: every request pays for its embedding, as a new query does.
+    env = {**os.environ, "OPS_DATA_DIR": str(data_dir), "OPS_QUERY_CACHE": "0"}
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/ops-search"), "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

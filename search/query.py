@@ -44,7 +44,6 @@ class SearchResult:
 class Searcher:
     # Query embeddings are the slowest part of a search (tens of ms); paging ("vis flere"),
     # filtering and modes repeat the same query, so recent ones are kept.
-    QUERY_CACHE = 256
 
     def __init__(self, index: Index) -> None:
         self.index = index
@@ -59,7 +58,7 @@ class Searcher:
         vector = self.index.embedder.embed_query(query)
         with self._cache_lock:
             self._query_vectors[query] = vector
-            while len(self._query_vectors) > self.QUERY_CACHE:
+            while len(self._query_vectors) > self.index.settings.query_cache:
                 self._query_vectors.popitem(last=False)
         return vector
 

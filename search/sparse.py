@@ -185,13 +185,25 @@ def _normalise(s: str) -> str:
     return unicodedata.normalize("NFC", s).lower()
 
 
+@functools.lru_cache(maxsize=200_000)
+def _analyse_word(word: str) -> tuple[str, str, bool]:
+    return _analyse(_normalise(word))
+
+
 def _tokens(text: str) -> Iterator[_Token]:
     for m in _TOKEN.finditer(text):
-        surface = _POSSESSIVE.sub("", m.group())
+        word = m.group()
+        if word.isalnum():
+            # Fast path for a plain word (most of them): one part, analysis cached.
+            plain, folded, keep = _analyse_word(word)
+            if keep:
+                yield _Token(m.start(), m.end(), None, [_Part(m.start(), m.end(), plain, folded)])
+            continue
+        surface = _POSSESSIVE.sub("", word)
         base = m.start()
         all_parts: list[tuple[int, int, str, str, bool]] = []
         for pm in _PART_RE.finditer(surface):
-            plain, folded, keep = _analyse(_normalise(pm.group()))
+            plain, folded, keep = _analyse_word(pm.group())
             all_parts.append((base + pm.start(), base + pm.end(), plain, folded, keep))
         parts = [_Part(s, e, p, f) for s, e, p, f, keep in all_parts if keep]
         whole = None
