@@ -20,6 +20,20 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", _env_file=None)
 
 
+@pytest.fixture(scope="session")
+def corpus_document(tmp_path_factory):
+    """Read a corpus file once per session: ``corpus_document("x.pdf") -> Document``."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("read"), _env_file=None)
+    cache: dict = {}
+
+    def read(name: str):
+        if name not in cache:
+            cache[name] = read_document(CORPUS / name, settings)
+        return cache[name]
+
+    return read
+
+
 def read_document(path: Path, settings: Settings):
     """Read and assemble one file the way ingest does."""
     from ingest.document import build_document, sha256_of

@@ -6,15 +6,14 @@ import pytest
 
 from ingest.chunk import Chunker
 from ops_search.config import Settings
-from tests.conftest import CORPUS, read_document
+from tests.conftest import CORPUS
 
 DOCX = CORPUS / "kkr-sjaelland-rammeaftale-2018-proces.docx"
 
 
 @pytest.fixture(scope="module")
-def doc(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("d"), _env_file=None)
-    return read_document(DOCX, settings)
+def doc(corpus_document):
+    return corpus_document(DOCX.name)
 
 
 def test_heading_styles_become_headings(doc):

@@ -15,11 +15,8 @@ KORA = CORPUS / "kora-2013-ops-specialiserede-socialomraade.pdf"
 
 
 @pytest.fixture(scope="module")
-def kora(tmp_path_factory):
-    from ops_search.config import Settings
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("d"), _env_file=None)
-    return read_document(KORA, settings)
+def kora(corpus_document):
+    return corpus_document(KORA.name)
 
 
 def test_every_page_is_a_page(kora):
