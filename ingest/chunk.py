@@ -72,15 +72,19 @@ class Chunker:
             spans.extend(self._section_spans(doc, section, lead, blocks))
         spans = self._merge_small(doc, spans)
         block_starts = [b.char_start for b in doc.blocks]
+        dates: list[tuple[int, str]] | None = None  # every date in the text, found once
         chunks = []
         for ordinal, (start, end, kind, section, _) in enumerate(spans):
             text = doc.text[start:end]
-            first = _block_at(doc.blocks, block_starts, start)
-            last = _block_at(doc.blocks, block_starts, end - 1)
+            i_first = _block_index(block_starts, start)
+            i_last = _block_index(block_starts, end - 1)
+            first, last = doc.blocks[i_first], doc.blocks[i_last]
             decision_date = decision_body = None
             if kind == "decision":
-                decision_date, decision_body = _decision_context(doc, start, end, section)
-            covered = doc.blocks[doc.blocks.index(first) : doc.blocks.index(last) + 1]
+                if dates is None:
+                    dates = find_dates(doc.text)
+                decision_date, decision_body = _decision_context(doc, start, end, dates)
+            covered = doc.blocks[i_first : i_last + 1]
             chunks.append(
                 Chunk(
                     id=Chunk.id_for(doc.sha256, ordinal),
@@ -338,15 +342,16 @@ def _line_spans(block: Block) -> list[tuple[int, int, int]]:
     return spans
 
 
-def _block_at(blocks: list[Block], starts: list[int], offset: int) -> Block:
-    return blocks[max(0, bisect.bisect_right(starts, offset) - 1)]
+def _block_index(starts: list[int], offset: int) -> int:
+    """Index of the block holding ``offset`` (block starts are sorted)."""
+    return max(0, bisect.bisect_right(starts, offset) - 1)
 
 
 _MEETING_CUE_RE = re.compile(r"(?:mødedato|mødet?|møde\s+i|dato|afholdt|afholdes)\W", re.I)
 
 
 def _decision_context(
-    doc: Document, start: int, end: int, section: str
+    doc: Document, start: int, end: int, dates: list[tuple[int, str]]
 ) -> tuple[str | None, str | None]:
     """Meeting date and deciding body of a decision passage.
 
@@ -354,9 +359,10 @@ def _decision_context(
     as a meeting date ("Mødedato: …", "mødet den …"); else the first date in the passage;
     else the last date earlier in its section. A deadline inside a decision ("frist den
     15. oktober") is not the meeting date, which is why labelled dates come first.
+    ``dates`` are all of the document's dates (``find_dates(doc.text)``).
     """
     text = doc.text[start:end]
-    before = find_dates(doc.text[:start])
+    before = [(offset, iso) for offset, iso in dates if offset < start]
     labelled = [
         iso
         for offset, iso in before
@@ -364,8 +370,8 @@ def _decision_context(
     ]
     date = labelled[-1] if labelled else None
     if date is None:
-        inside = find_dates(text)
-        date = inside[0][1] if inside else None
+        inside = [iso for offset, iso in dates if start <= offset < end]
+        date = inside[0] if inside else None
     if date is None:
         section_start = _section_start(doc, start)
         in_section = [iso for offset, iso in before if offset >= section_start]

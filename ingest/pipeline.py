@@ -137,14 +137,17 @@ def count_pages(path: Path) -> int:
         return 1
 
 
-def extract(path: Path, settings: Settings, reporter: Reporter | None = None) -> Extraction:
-    """Read, assemble and chunk one file. Never raises for a bad file: see ``.error``."""
+def extract(
+    path: Path, settings: Settings, reporter: Reporter | None = None, sha: str | None = None
+) -> Extraction:
+    """Read, assemble and chunk one file. Never raises for a bad file: see ``.error``.
+    ``sha`` is the file's sha256 when the caller has already computed it."""
     started = time.monotonic()
     result = Extraction(path=path, source=source_name(path))
     on_page = (lambda n, ocr: reporter.page_done(ocr)) if reporter else None
     try:
         reader = reader_for(path)
-        sha = sha256_of(path)
+        sha = sha or sha256_of(path)
         extracted = reader.read(path, settings, on_page)
         document = build_document(path, extracted, sha, result.source)
         if not document.text.strip():

@@ -158,17 +158,17 @@ class Index:
             summary.errors.append(message)
             reporter.error(message)
 
-        todo: list[Path] = []
+        todo: list[tuple[Path, str | None]] = []  # with the hash, so no file is hashed twice
         for path in files:
             source = source_name(path)
             try:
-                doc_id = Document.id_for(sha256_of(path))
+                sha = sha256_of(path)
             except OSError:
-                todo.append(path)  # extract() reports the read error properly
+                todo.append((path, None))  # extract() reports the read error properly
                 continue
-            entry = self.catalog.get(doc_id)
+            entry = self.catalog.get(Document.id_for(sha))
             if entry is None:
-                todo.append(path)
+                todo.append((path, sha))
                 continue
             summary.files += 1
             summary.unchanged += 1
@@ -185,7 +185,8 @@ class Index:
 
             def submit(k: int) -> None:
                 if k < len(todo):
-                    futures.append(pool.submit(extract, todo[k], self.settings, reporter))
+                    path, sha = todo[k]
+                    futures.append(pool.submit(extract, path, self.settings, reporter, sha))
 
             submit(0)
             for k in range(len(todo)):

@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from ops_search.models import Chunk, Hit
+from ops_search.models import Hit
 from search.citation import citation_for
 from search.index import Index
 from search.store import Filters, StoredPoint
@@ -102,7 +102,8 @@ class Searcher:
         )
 
     def facets(self, filters: Filters) -> dict[str, dict[str, int]]:
-        """Counts of passages per document type, language and year, under ``filters``."""
+        """Passages per document type and language under ``filters``, and per year over the
+        whole catalog (from its cached list view, not from the store)."""
         out = {key: self.index.store.facets(key, filters) for key in FACET_KEYS}
         years: dict[str, int] = {}
         for doc in self.index.catalog.summaries():
@@ -117,13 +118,14 @@ def _distinct(points: list[StoredPoint], per_document: int | None) -> list[Store
     kept: list[StoredPoint] = []
     spans: dict[str, list[tuple[int, int]]] = {}
     for point in points:
-        chunk = Chunk.model_validate(point.payload)
-        seen = spans.setdefault(chunk.document_id, [])
+        # Payload fields directly: only the hits shown are validated into Chunks (in _hit).
+        start, end = point.payload["char_start"], point.payload["char_end"]
+        seen = spans.setdefault(point.payload["document_id"], [])
         if per_document is not None and len(seen) >= per_document:
             continue
-        if any(_overlap(chunk.char_start, chunk.char_end, s, e) for s, e in seen):
+        if any(_overlap(start, end, s, e) for s, e in seen):
             continue
-        seen.append((chunk.char_start, chunk.char_end))
+        seen.append((start, end))
         kept.append(point)
     return kept
 
