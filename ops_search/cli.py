@@ -166,6 +166,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             "data_dir": str(settings.data_dir),
             "engine": index.store.engine,
             "model": index.store.info.describe(),
+            "keywords": index.store.info.analyzer,
             "documents": len(index.catalog),
             "chunks": index.store.count(),
             "disk_bytes": index.store.disk_usage(),

@@ -28,7 +28,7 @@ from ops_search.progress import Reporter
 from search.catalog import Catalog, CatalogEntry
 from search.embed import Embedder, make_embedder
 from search.embed_cache import EmbeddingCache
-from search.sparse import SparseEncoder
+from search.sparse import SparseEncoder, danish_encoder
 from search.store import IndexInfo, Store
 from search.windows import window_inputs
 
@@ -69,11 +69,13 @@ class Index:
         """Open (or create) the index at ``settings.data_dir``. ``rebuild`` starts it afresh
         (the embedding cache survives, so a rebuild re-embeds nothing it has seen)."""
         embedder = embedder or make_embedder(settings)
+        sparse = danish_encoder(settings.lexicon_path)
         info = IndexInfo(
             backend=embedder.backend,
             model=embedder.model,
             dim=embedder.dim,
             normalized=embedder.normalized,
+            analyzer=sparse.signature,
         )
         store = Store.open(settings, info, role, rebuild=rebuild)
         catalog_dir = settings.data_dir / "catalog"
@@ -84,7 +86,7 @@ class Index:
             model_key=info.describe(),
             dim=info.dim,
         )
-        return cls(settings, store, embedder, SparseEncoder(), Catalog(catalog_dir), cache)
+        return cls(settings, store, embedder, sparse, Catalog(catalog_dir), cache)
 
     def close(self) -> None:
         self.store.close()

