@@ -193,33 +193,50 @@ def _analyse_word(word: str) -> tuple[str, str, bool]:
     return _analyse(_normalise(word))
 
 
+# A word's analysis: (plain, folded, keep) of the whole and, for a closed compound, of head and
+# tail with their offsets in the surface word.
+_WordAnalysis = tuple[str, str, bool, tuple[int, str, str, int, str, str] | None]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _analyse_plain_word(word: str, splitter: CompoundSplitter | None) -> _WordAnalysis:
+    plain, folded, keep = _analyse_word(word)
+    if not keep or splitter is None:
+        return plain, folded, keep, None
+    norm = _normalise(word)
+    split = splitter.split(norm)
+    if split is None:
+        return plain, folded, keep, None
+    head, tail = split
+    # The parts' spans are cut from the surface word when NFC kept its length (else: whole).
+    exact = len(norm) == len(word)
+    head_end = len(head) if exact else len(word)
+    tail_start = len(word) - len(tail) if exact else 0
+    h_plain, h_folded, _ = _analyse(head)
+    t_plain, t_folded, _ = _analyse(tail)
+    return plain, folded, keep, (head_end, h_plain, h_folded, tail_start, t_plain, t_folded)
+
+
 def _tokens(text: str, splitter: CompoundSplitter | None = None) -> Iterator[_Token]:
     for m in _TOKEN.finditer(text):
         word = m.group()
         if word.isalnum() or (not word.isascii() and _normalise(word).isalnum()):
             # A plain word (most of them; also one with combining marks): analysis cached.
-            plain, folded, keep = _analyse_word(word)
+            plain, folded, keep, split = _analyse_plain_word(word, splitter)
             if not keep:
                 continue
-            whole = _Part(m.start(), m.end(), plain, folded)
-            norm = _normalise(word) if splitter else word
-            split = splitter.split(norm) if splitter else None
+            start, end = m.start(), m.end()
+            whole = _Part(start, end, plain, folded)
             if split is None:
-                yield _Token(m.start(), m.end(), None, [whole])
+                yield _Token(start, end, None, [whole])
                 continue
-            # A closed compound: whole, then head and tail (as for "offentlig-privat"). The
-            # parts' spans are cut from the surface word when NFC kept its length.
-            head, tail = split
-            exact = len(norm) == len(word)
-            head_end = m.start() + len(head) if exact else m.end()
-            tail_start = m.end() - len(tail) if exact else m.start()
-            h_plain, h_folded, _ = _analyse(head)
-            t_plain, t_folded, _ = _analyse(tail)
+            # A closed compound: whole, then head and tail (as for "offentlig-privat").
+            head_end, h_plain, h_folded, tail_start, t_plain, t_folded = split
             parts = [
-                _Part(m.start(), head_end, h_plain, h_folded),
-                _Part(tail_start, m.end(), t_plain, t_folded),
+                _Part(start, start + head_end, h_plain, h_folded),
+                _Part(start + tail_start, end, t_plain, t_folded),
             ]
-            yield _Token(m.start(), m.end(), whole, parts)
+            yield _Token(start, end, whole, parts)
             continue
         surface = _POSSESSIVE.sub("", word)
         base = m.start()
@@ -279,6 +296,11 @@ class SparseEncoder:
         self.avg_len = avg_len
         self.fold_weight = fold_weight
         self.splitter = splitter
+        # Highlighting tokenises each shown passage again; the same passages come back often.
+        self._passage_tokens = functools.lru_cache(maxsize=2048)(self._tokenise)
+
+    def _tokenise(self, text: str) -> tuple[_Token, ...]:
+        return tuple(_tokens(text, self.splitter))
 
     @property
     def signature(self) -> str:
@@ -334,7 +356,7 @@ class SparseEncoder:
             return p.plain in q_plain or p.folded in q_folded
 
         spans: list[tuple[int, int]] = []
-        for tok in _tokens(text, self.splitter):
+        for tok in self._passage_tokens(text):
             if tok.whole is not None and hit(tok.whole):
                 spans.append((tok.whole.start, tok.whole.end))
             else:

@@ -121,7 +121,9 @@ def test_overlapping_passages_are_not_shown_twice(searcher):
 def test_highlights_mark_query_words_in_the_passage(searcher):
     hit = search(searcher, "pakkemodel takster")[0]
     marked = [hit.text[s:e].lower() for s, e in hit.highlights]
-    assert marked and all(w.startswith(("pakke", "takst")) for w in marked)
+    # "pakkemodel" is a compound: its parts match too ("model" in "takstmodel").
+    assert "pakkemodel" in marked and any(w.startswith("takst") for w in marked)
+    assert all(w.startswith(("pakke", "takst", "model")) for w in marked)
 
 
 def test_paging_continues_where_the_first_page_ended(searcher):
