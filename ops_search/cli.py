@@ -16,6 +16,7 @@ from ops_search.progress import Reporter, make_reporter
 
 if TYPE_CHECKING:
     from ingest.pipeline import Summary
+    from search.index import Index
 
 app = typer.Typer(
     add_completion=False,
@@ -125,7 +126,9 @@ def search(
     from search.store import Filters
 
     settings = Settings()
+    _require_index(settings)
     with Index.open(settings, role="search") as index:
+        _require_contents(index)
         request = SearchRequest(
             query=query,
             mode=_check_mode(mode),  # type: ignore[arg-type]
@@ -197,7 +200,10 @@ def evaluate(
 
     modes = [_check_mode(m) for m in (mode or MODES)]
     rows = load_qrels(qrels)
-    with Index.open(Settings(), role="eval") as index:
+    settings = Settings()
+    _require_index(settings)
+    with Index.open(settings, role="eval") as index:
+        _require_contents(index)
         searcher = Searcher(index)
         reports = [run_eval(searcher, rows, m) for m in modes]  # type: ignore[arg-type]
     if as_json:
@@ -210,6 +216,22 @@ def evaluate(
                 rank = report.ranks[qrel.id]
                 if rank is None or rank > 5:
                     typer.echo(f"{report.mode:<7} {qrel.id} rank={rank} {qrel.query}")
+
+
+def _require_index(settings: Settings) -> None:
+    """Searching an index that is not there must not create an empty one in passing."""
+    if settings.engine != "server" and not settings.index_dir.exists():
+        raise OpsSearchError(
+            f"there is no index at {settings.data_dir}: run `ops-search ingest PATH…` first, "
+            "or set OPS_DATA_DIR to the folder of an index"
+        )
+
+
+def _require_contents(index: Index) -> None:
+    if index.store.count() == 0:
+        raise OpsSearchError(
+            f"the index at {index.settings.data_dir} is empty: run `ops-search ingest PATH…` first"
+        )
 
 
 @app.command()

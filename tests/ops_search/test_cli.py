@@ -27,3 +27,23 @@ def test_status_names_the_contents_model_and_keyword_analyzer(corpus_index_copy)
         [str(EXE), "status"], env=env, capture_output=True, text=True, timeout=120, check=True
     ).stdout
     assert "documents  5" in plain and "keywords" in plain
+
+
+def test_search_and_eval_without_an_index_say_so_and_create_nothing(tmp_path):
+    env = {**os.environ, "OPS_DATA_DIR": str(tmp_path / "nowhere")}
+    qrels = tmp_path / "q.jsonl"
+    qrels.write_text('{"id": "x", "query": "takster", "answer_contains": ["takst"]}\n')
+    for args in (["search", "takster"], ["eval", str(qrels)]):
+        out = subprocess.run([str(EXE), *args], env=env, capture_output=True, text=True)
+        assert out.returncode == 1
+        assert "there is no index at" in out.stderr and "ops-search ingest" in out.stderr
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_search_in_an_empty_index_says_what_to_do(tmp_path):
+    env = {**os.environ, "OPS_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "empty").mkdir()
+    subprocess.run([str(EXE), "ingest", str(tmp_path / "empty")], env=env, capture_output=True)
+    assert (tmp_path / "data" / "index").exists()
+    out = subprocess.run([str(EXE), "search", "takster"], env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "is empty" in out.stderr
