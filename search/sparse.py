@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 # Bump when tokenisation, stemming, folding or hashing changes: old indexes then need a rebuild.
-ANALYZER_VERSION = "da-bm25-2"
+ANALYZER_VERSION = "da-bm25-3"
 
 # Snowball's Danish stopword list.
 _DANISH_STOP_TEXT = """
@@ -60,7 +60,12 @@ _DANISH_STOP_TEXT = """
     vil blev kunne ind når være dog noget ville jo deres efter ned skulle denne end dette mit også
     under have dig anden hende mine alt meget sit sine vor mod disse hvis din nogle hos blive mange
     ad bliver hendes været thi jer sådan"""
-DANISH_STOPWORDS: frozenset[str] = frozenset(_DANISH_STOP_TEXT.split())
+# Question words too: queries are often questions ("Hvorfor er tilliden svækket?"), and the
+# question word then matches every passage that happens to ask or mention "hvorfor".
+_DANISH_QUESTION_WORDS = "hvorfor hvordan hvornår hvem hvilke hvilken hvilket hvorledes hvorvidt"
+DANISH_STOPWORDS: frozenset[str] = frozenset(
+    _DANISH_STOP_TEXT.split() + _DANISH_QUESTION_WORDS.split()
+)
 # A light English list: English queries hit Danish text, their content words rarely match anyway.
 _ENGLISH_STOP_TEXT = "the of and to in a is for on with"
 ENGLISH_STOPWORDS: frozenset[str] = frozenset(_ENGLISH_STOP_TEXT.split())

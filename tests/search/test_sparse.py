@@ -76,6 +76,11 @@ def test_stopwords_are_dropped_also_when_ocr_damaged(sparse_encoder):
     assert sparse_encoder.encode_query("hvad er det").indices == []
 
 
+def test_question_words_are_not_search_terms(sparse_encoder):
+    assert sparse_encoder.terms("Hvorfor er tilliden svækket?") == ["tillid", "svæk"]
+    assert sparse_encoder.terms("Hvordan og hvornår, og hvilke kommuner?") == ["kommun"]
+
+
 def test_numbers_and_possessives(sparse_encoder):
     assert sparse_encoder.terms("den 22. oktober 2018") == ["22", "oktob", "2018"]
     assert sparse_encoder.terms("1.200 kr. i afsnit 3.2") == ["1.200", "kr", "afsnit", "3.2"]
