@@ -53,7 +53,7 @@ def build_synthetic(data_dir: Path, n: int) -> None:
         vectors = []
         for chunk in base:
             v, _ = index.cache.embed(window_inputs(chunk), index.embedder.embed_passages)
-            vectors.append(v)
+            vectors.append(index.centering(v))
         sparse = [index.sparse.encode_passage(c.text) for c in base]
         rng = np.random.default_rng(0)
         started = time.monotonic()

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     # Measured on 2 idle cores: a query embeds in ≈31 ms with 2 threads, ≈58 ms with 1. A
     # server that ingests large uploads while answering may prefer 1 (no oversubscription).
     query_threads: int = Field(0, ge=0, description="Threads per query embedding; 0 = all.")
+    dense_centering: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="How much of the model's mean Danish embedding to remove from passage and "
+        "query vectors (search.centering); 0 = off. Changing it needs `ingest --rebuild`.",
+    )
 
     # --- ingest ---
     # Passages of ≈110–170 words read well in a result list; the dense channel matches

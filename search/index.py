@@ -26,6 +26,7 @@ from ops_search.config import Settings
 from ops_search.models import Chunk, Document
 from ops_search.progress import Reporter
 from search.catalog import Catalog, CatalogEntry
+from search.centering import Centering
 from search.embed import Embedder, make_embedder
 from search.embed_cache import EmbeddingCache
 from search.sparse import SparseEncoder, danish_encoder
@@ -56,6 +57,7 @@ class Index:
     sparse: SparseEncoder
     catalog: Catalog
     cache: EmbeddingCache
+    centering: Centering  # applied to every stored and query vector
 
     @classmethod
     def open(
@@ -70,12 +72,14 @@ class Index:
         (the embedding cache survives, so a rebuild re-embeds nothing it has seen)."""
         embedder = embedder or make_embedder(settings)
         sparse = danish_encoder(settings.lexicon_path)
+        centering = Centering.for_model(embedder.backend, embedder.model, settings.dense_centering)
         info = IndexInfo(
             backend=embedder.backend,
             model=embedder.model,
             dim=embedder.dim,
             normalized=embedder.normalized,
             analyzer=sparse.signature,
+            dense_transform=centering.signature,
         )
         store = Store.open(settings, info, role, rebuild=rebuild)
         catalog_dir = settings.data_dir / "catalog"
@@ -86,7 +90,7 @@ class Index:
             model_key=info.describe(),
             dim=info.dim,
         )
-        return cls(settings, store, embedder, sparse, Catalog(catalog_dir), cache)
+        return cls(settings, store, embedder, sparse, Catalog(catalog_dir), cache, centering)
 
     def close(self) -> None:
         self.store.close()
@@ -120,6 +124,8 @@ class Index:
             )
             # Back from one flat batch (embeds best) to one (windows, dim) array per chunk.
             bounds = np.cumsum([0] + [len(group) for group in inputs])
+            # The cache keeps the model's own vectors; the index stores them centred.
+            flat = self.centering(flat)
             dense = [flat[bounds[j] : bounds[j + 1]] for j in range(len(batch))]
             sparse = [self.sparse.encode_passage(sparse_input(c)) for c in batch]
             self.store.upsert(batch, dense, sparse)

@@ -55,7 +55,7 @@ class Searcher:
             if query in self._query_vectors:
                 self._query_vectors.move_to_end(query)
                 return self._query_vectors[query]
-        vector = self.index.embedder.embed_query(query)
+        vector = self.index.centering(self.index.embedder.embed_query(query))
         with self._cache_lock:
             self._query_vectors[query] = vector
             while len(self._query_vectors) > self.index.settings.query_cache:

