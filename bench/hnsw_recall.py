@@ -45,6 +45,7 @@ from ingest.pipeline import discover, extract  # noqa: E402
 from ops_search.config import Settings  # noqa: E402
 from ops_search.models import Chunk  # noqa: E402
 from search import store as store_module  # noqa: E402
+from search.centering import Centering  # noqa: E402
 from search.embed import make_embedder  # noqa: E402
 from search.embed_cache import EmbeddingCache  # noqa: E402
 from search.eval import load_qrels  # noqa: E402
@@ -158,11 +159,15 @@ def main() -> None:
     t0 = time.perf_counter()
     windows, computed = cache.embed(flat, embedder.embed_passages)
     print(f"embedded {computed:,} new texts in {time.perf_counter() - t0:.0f}s (rest cached)")
+    # Stored and query vectors as the index has them (settings.dense_centering).
+    centre = Centering.for_model(info.backend, info.model, settings.dense_centering)
+    info = IndexInfo(**{**info.__dict__, "dense_transform": centre.signature})
+    windows = centre(windows)
     owner = np.repeat(np.arange(len(inputs)), [len(g) for g in inputs])
     bounds = np.cumsum([0] + [len(g) for g in inputs])
 
     questions = [q.query for path in QRELS if path.exists() for q in load_qrels(path)]
-    queries = np.stack([embedder.embed_query(q) for q in questions + held_out])
+    queries = centre(np.stack([embedder.embed_query(q) for q in questions + held_out]))
     print(f"queries: {len(questions)} eval questions + {len(held_out)} held-out sentences")
     scores = exact_top(queries, windows, owner, len(chunks))
     order = np.argsort(-scores, axis=1)
