@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 # Bump when tokenisation, stemming, folding or hashing changes: old indexes then need a rebuild.
-ANALYZER_VERSION = "da-bm25-3"
+ANALYZER_VERSION = "da-bm25-4"
 
 # Snowball's Danish stopword list.
 _DANISH_STOP_TEXT = """

@@ -65,6 +65,15 @@ def test_an_inflected_simple_word_is_not_cut_in_its_ending(tmp_path):
     assert stemmed.split("taksterne") is None
 
 
+def test_an_inflected_form_splits_as_its_listed_base_with_the_ending_on_the_tail(tmp_path):
+    path = tmp_path / "words"
+    path.write_text("ramme\naftale\nrammeaftale\ninstitut\nioner\ninstitution\n", encoding="utf-8")
+    splitter = CompoundSplitter.from_file(path)
+    assert splitter.split("rammeaftalerne") == ("ramme", "aftalerne")
+    # institution + er: the base does not split, so neither does its plural.
+    assert splitter.split("institutioner") is None
+
+
 def test_with_the_danish_word_list(wdanish):
     assert wdanish.split("tillidskrise") == ("tillid", "krise")
     assert wdanish.split("plejefamilier") == ("pleje", "familier")
@@ -72,6 +81,11 @@ def test_with_the_danish_word_list(wdanish):
     assert wdanish.split("udviklingen") is None
     assert wdanish.split("kommunerne") is None
     assert wdanish.split("taksterne") is None
+    assert wdanish.split("kommunalbestyrelsens") == ("kommunal", "bestyrelsens")
+    # Inflected simple words and derivations in -skab/-hed are not compounds.
+    assert wdanish.split("institutioner") is None
+    assert wdanish.split("partnerskaber") is None
+    assert wdanish.split("muligheder") is None
 
 
 def test_a_missing_word_list_turns_splitting_off_with_a_warning(tmp_path, caplog):
