@@ -114,42 +114,47 @@ def main() -> None:
     port = free_port()
     # No query-embedding cache: every request pays for its embedding, as a new query does.
     env = {**os.environ, "OPS_DATA_DIR": str(data_dir), "OPS_QUERY_CACHE": "0"}
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/ops-search"), "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for _ in range(600):
-                try:
-                    health = client.get("/health").json()
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            print(f"index: {health['chunks']} chunks, {health['documents']} documents, "
-                  f"{health['engine']}, {health['model']}")  # fmt: skip
-            for mode in args.modes.split(","):
-                for q in queries[:5]:  # warm-up
-                    client.get("/search", params={"q": q, "mode": mode, "facets": "false"})
-                times, server_ms = [], []
-                for i in range(args.requests):
-                    started = time.perf_counter()
-                    r = client.get("/search", params={"q": queries[i % len(queries)],
-                                                      "mode": mode, "facets": "false"})  # fmt: skip
-                    r.raise_for_status()
-                    times.append((time.perf_counter() - started) * 1000)
-                    server_ms.append(r.json()["took_ms"])
-                print(
-                    f"{mode:<7} p50 {pct(times, 50):6.1f} ms  p95 {pct(times, 95):6.1f} ms  "
-                    f"mean {statistics.mean(times):6.1f} ms  (n={len(times)}, via HTTP; "
-                    f"in the server p50 {pct(server_ms, 50):.1f}, p95 {pct(server_ms, 95):.1f})"
-                )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if tmp:
-            tmp.cleanup()
+    with tempfile.TemporaryFile(mode="w+") as server_log:
+        server = subprocess.Popen(
+            [str(ROOT / ".venv/bin/ops-search"), "serve", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=server_log,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            with httpx.Client(base_url=url, timeout=30) as client:
+                health = None
+                while health is None:
+                    try:
+                        health = client.get("/health").json()
+                    except httpx.TransportError:
+                        if server.poll() is not None:  # it could not open the index: say why
+                            server_log.seek(0)
+                            sys.exit(f"the server stopped:\n{server_log.read()}")
+                        time.sleep(0.2)
+                print(f"index: {health['chunks']} chunks, {health['documents']} documents, "
+                      f"{health['engine']}, {health['model']}")  # fmt: skip
+                for mode in args.modes.split(","):
+                    for q in queries[:5]:  # warm-up
+                        client.get("/search", params={"q": q, "mode": mode, "facets": "false"})
+                    times, server_ms = [], []
+                    for i in range(args.requests):
+                        started = time.perf_counter()
+                        q = queries[i % len(queries)]
+                        params = {"q": q, "mode": mode, "facets": "false"}
+                        r = client.get("/search", params=params)
+                        r.raise_for_status()
+                        times.append((time.perf_counter() - started) * 1000)
+                        server_ms.append(r.json()["took_ms"])
+                    print(
+                        f"{mode:<7} p50 {pct(times, 50):6.1f} ms  p95 {pct(times, 95):6.1f} ms  "
+                        f"mean {statistics.mean(times):6.1f} ms  (n={len(times)}, via HTTP; "
+                        f"in the server p50 {pct(server_ms, 50):.1f}, p95 {pct(server_ms, 95):.1f})"
+                    )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            if tmp:
+                tmp.cleanup()
 
 
 if __name__ == "__main__":
