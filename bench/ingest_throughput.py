@@ -11,6 +11,7 @@ Prints texts/s for both and their ratio (goal: pipeline ≥ 85 % of raw).
 
 from __future__ import annotations
 
+import argparse
 import io
 import sys
 import tempfile
@@ -29,10 +30,14 @@ from search.windows import window_inputs  # noqa: E402
 
 
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "corpus"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, nargs="?", default=ROOT / "corpus")
+    folder = parser.parse_args().folder
     settings = Settings()
-    embedder = make_embedder(settings)
     files, _ = discover([folder])
+    if not files:
+        sys.exit(f"{folder}: no files ops-search can read")
+    embedder = make_embedder(settings)
     started = time.monotonic()
     extractions = [extract(f, settings) for f in files]
     read_s = time.monotonic() - started
