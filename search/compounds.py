@@ -53,8 +53,10 @@ _ENDINGS = frozenset(
 )
 # Inflectional endings, longest first (nouns, also those in -e: aftale-rne; adjectives;
 # genitive -s).
-_INFLECTIONS = ("ernes", "erne", "rnes", "enes", "rne", "ene", "ens", "ets", "ers", "ns", "er")
-_INFLECTIONS += ("en", "et", "es", "e", "s", "r", "n", "t")
+_INFLECTIONS = (
+    "ernes", "erne", "rnes", "enes", "rne", "ene", "ens", "ets", "ers", "ns", "er", "en", "et",
+    "es", "e", "s", "r", "n", "t",
+)  # fmt: skip
 
 
 class CompoundSplitter:
@@ -102,16 +104,13 @@ class CompoundSplitter:
     def _split(self, word: str) -> tuple[str, str] | None:
         if len(word) < MIN_WORD or not word.isalpha():
             return None
-        return self._split_form(word)
-
-    def _split_form(self, word: str) -> tuple[str, str] | None:
-        # An inflected form of a listed word splits as that word does, the ending staying on
-        # the tail: "rammeaftalerne" as "rammeaftale", and "institutioner" (institution + er)
-        # not at all, although "institut" and "ioner" are both words.
+        # An inflected form of a listed word splits as that word does (through the cache), the
+        # ending staying on the tail: "rammeaftalerne" as "rammeaftale", and "institutioner"
+        # (institution + er) not at all, although "institut" and "ioner" are both words.
         for ending in _INFLECTIONS:
             base = word[: -len(ending)]
-            if word.endswith(ending) and len(base) > 2 * MIN_PART and base in self.words:
-                split = self._split_form(base)
+            if word.endswith(ending) and len(base) >= MIN_WORD and base in self.words:
+                split = self.split(base)
                 return None if split is None else (split[0], split[1] + ending)
         last = len(word) - MIN_PART
         if self.stem is not None:
