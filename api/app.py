@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from api import problems
 from api.deps import AppState
 from api.routes import documents, health, jobs, search, web
+from ingest.driver import ReaderPool, ingest_log
 from ops_search import __version__
 from ops_search.config import Settings
 from search.embed import Embedder
@@ -27,10 +28,14 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         index = Index.open(settings, role="server", embedder=embedder)
-        app.state.ops = AppState(settings=settings, index=index, searcher=Searcher(index))
+        readers = ReaderPool(settings, log_file=ingest_log(settings))
+        app.state.ops = AppState(
+            settings=settings, index=index, searcher=Searcher(index), readers=readers
+        )
         try:
             yield
         finally:
+            readers.close()
             index.close()
 
     app = FastAPI(

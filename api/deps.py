@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.problems import ApiProblem
+from ingest.driver import ReaderPool
 from ops_search.config import Settings
 from search.index import Index
 from search.query import Searcher
@@ -20,6 +21,9 @@ class AppState:
     settings: Settings
     index: Index
     searcher: Searcher
+    # Uploads are read by the same driver as `ops-search ingest`: worker processes under
+    # the per-file time and memory limits, so no upload can take the server down with it.
+    readers: ReaderPool
     # Writers (upload jobs, deletes) take turns on this lock, so a delete never interleaves
     # with a document half written. Reads need no lock: the engine serves them concurrently.
     lock: threading.RLock = field(default_factory=threading.RLock)

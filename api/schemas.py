@@ -72,6 +72,14 @@ class DocumentDetail(DocumentSummary):
     sections: list[Section]
     ocr_pages: list[int]
     skipped_pages: dict[int, str]
+    degraded_pages: dict[int, str] = Field(
+        default_factory=dict,
+        description="Pages read by a simpler method because their layout analysis failed, "
+        "with the reason.",
+    )
+    reader: str = Field(
+        "", description='A fallback reader that read the whole file (e.g. "pypdfium2"), if any.'
+    )
     warnings: list[str]
 
 
@@ -83,6 +91,7 @@ class PageText(BaseModel):
     char_start: int
     ocr: bool
     skipped: str | None = None
+    degraded: str | None = None
 
 
 class Problem(BaseModel):

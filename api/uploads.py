@@ -20,7 +20,7 @@ from pathlib import Path
 from api.deps import AppState
 from api.problems import ApiProblem
 from api.schemas import Job, JobFile
-from ingest.pipeline import Extraction, extract
+from ingest.pipeline import Extraction
 from ingest.readers import sniff_format
 from ops_search.models import Document, Format
 
@@ -96,7 +96,7 @@ def accept(state: AppState, name: str, data: bytes) -> Accepted:
     try:
         tmp = staging / filename
         tmp.write_bytes(data)
-        extraction = extract(tmp, state.settings)
+        extraction = state.readers.read(tmp)
         if extraction.error:
             raise ApiProblem(422, "File not accepted", extraction.error.replace(str(tmp), shown, 1))
         # Content-addressed folder: the same content is the same document, and no upload

@@ -15,7 +15,7 @@ from ops_search.errors import OpsSearchError
 from ops_search.progress import Reporter, make_reporter
 
 if TYPE_CHECKING:
-    from ingest.pipeline import Summary
+    from ingest.pipeline import Extraction, Summary
     from search.index import Index
 
 app = typer.Typer(
@@ -63,7 +63,7 @@ def ingest(
     """Read files, chunk them and index them (unchanged files are skipped)."""
     settings = Settings()
     if server:
-        from ops_search.remote import upload_files
+        from cli.remote import upload_files
 
         raise typer.Exit(0 if upload_files(server, paths, settings) else 1)
     reporter = make_reporter(quiet=as_json and not sys.stderr.isatty())
@@ -84,29 +84,59 @@ def ingest(
 
 
 def _dry_run(paths: list[Path], settings: Settings, reporter: Reporter, as_json: bool) -> Summary:
-    from ingest.pipeline import Summary, extract_all
+    """Read and chunk through the same driver as ingest; print chunks, write nothing."""
+    import tempfile
+
+    from ingest.driver import ReaderPool
+    from ingest.pipeline import Summary, count_pages, describe, discover
 
     summary = Summary()
     started = time.monotonic()
+    files, missing = discover(paths)
+    reporter.start(len(files) + len(missing), sum(count_pages(f) for f in files))
+    for message in missing:
+        summary.files += 1
+        summary.failed += 1
+        reporter.error(message)
+    # A dry run writes nothing under the data folder: tracebacks go to a temporary log.
+    log_file = Path(tempfile.gettempdir()) / "ops-search-dry-run.log"
+    workers = settings.read_workers or settings.cpu_threads  # nothing else competes here
     try:
-        for result in extract_all(paths, settings, reporter):
-            summary.add(result)
-            if result.error or result.document is None:
-                continue
-            summary.ingested += 1
-            reporter.file_done(
-                result.source,
-                f"{result.document.page_count} page(s), {len(result.chunks)} chunk(s), "
-                f"lang {result.document.lang or '?'}",
-            )
-            if as_json:
-                for chunk in result.chunks:
-                    sys.stdout.write(json.dumps(chunk.model_dump(), ensure_ascii=False) + "\n")
-                sys.stdout.flush()
+        with ReaderPool(settings, workers=workers, log_file=log_file) as readers:
+            items = [(f, None) for f in files]
+            for result in readers.read_all(items, on_page=lambda _n, ocr: reporter.page_done(ocr)):
+                reporter.file_started(result.source)
+                summary.add(result)
+                if result.error or result.document is None:
+                    reporter.error(result.error or f"{result.path}: not read")
+                    continue
+                for warning in result.document.warnings:
+                    reporter.warning(warning)
+                summary.ingested += 1
+                reporter.file_done(result.source, describe(result))
+                if as_json:
+                    _print_chunks(result)
     finally:
         reporter.close()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _print_chunks(result: Extraction) -> None:
+    """One JSON object per chunk: its payload, plus how its pages were read."""
+    document = result.document
+    assert document is not None
+    degraded = document.degraded_pages
+    for chunk in result.chunks:
+        line = chunk.model_dump()
+        line["degraded"] = [
+            {"page": n, "reason": degraded[n]}
+            for n in range(chunk.page_start, chunk.page_end + 1)
+            if n in degraded
+        ]
+        line["reader"] = document.reader or document.format
+        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 @app.command()

@@ -94,6 +94,26 @@ class Settings(BaseSettings):
         description="Danish full-form word list for compound splitting in the keyword channel "
         "(Debian package wdanish); empty = off. Changing it needs `ingest --rebuild`.",
     )
+    # Reading runs in worker processes (ingest.driver) with these limits per file, so one
+    # hostile or pathological file costs its own time and memory, never the batch's.
+    read_workers: int = Field(
+        0, ge=0, description="Reader processes; 0 = half the cores (at least 1)."
+    )
+    read_timeout: float = Field(
+        120, gt=0, description="Seconds one file may take to read, plus the per-page share."
+    )
+    read_timeout_per_page: float = Field(
+        10, ge=0, description="Seconds more per PDF page (OCR of a scanned page takes ≈5 s)."
+    )
+    read_memory_mb: int = Field(
+        2048, ge=256, description="Address-space ceiling of a reader process, in MB."
+    )
+    max_text_mb: float = Field(
+        20,
+        gt=0,
+        description="Largest text (MB, as extracted) one file may yield; larger "
+        "files are refused with a message, never cut silently.",
+    )
     ocr_lang: str = "dan+eng"
     ocr_dpi: int = Field(200, ge=72)
     ocr_workers: int = Field(0, ge=0, description="Parallel OCR processes; 0 = all cores.")
@@ -131,6 +151,14 @@ class Settings(BaseSettings):
     @property
     def embedding_cache(self) -> Path:
         return (self.cache_dir or self.data_dir / "cache") / "embeddings.sqlite"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def effective_read_workers(self) -> int:
+        return self.read_workers or max(1, self.cpu_threads // 2)
 
     @property
     def files_dir(self) -> Path:

@@ -47,6 +47,11 @@ class Page(BaseModel):
     char_end: int
     ocr: bool = False
     skipped: str | None = Field(None, description="Why the page has no text, when it has none.")
+    degraded: str | None = Field(
+        None,
+        description="Why the page was read by a simpler method (its layout analysis failed), "
+        "when it was.",
+    )
 
 
 class Document(BaseModel):
@@ -63,6 +68,11 @@ class Document(BaseModel):
     blocks: list[Block] = Field(default_factory=list)
     pages: list[Page] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    reader: str = Field(
+        "",
+        description="Which reader read the file when it was not the format's usual one "
+        '(e.g. "pypdfium2" when pdfminer could not parse a PDF); empty otherwise.',
+    )
 
     @staticmethod
     def id_for(sha256: str) -> str:
@@ -71,6 +81,10 @@ class Document(BaseModel):
     @property
     def ocr_pages(self) -> int:
         return sum(1 for p in self.pages if p.ocr)
+
+    @property
+    def degraded_pages(self) -> dict[int, str]:
+        return {p.number: p.degraded for p in self.pages if p.degraded}
 
     def page_text(self, number: int) -> str:
         for page in self.pages:

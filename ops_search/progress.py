@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from typing import Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 log = logging.getLogger("ops_search")
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """A file name or reason as one safe line: control characters (a newline in a name, a
+    terminal escape) shown escaped, never acted on."""
+    return _CONTROL_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class Reporter(Protocol):
@@ -46,13 +56,13 @@ class LogReporter:
         pass
 
     def file_done(self, path: str, message: str) -> None:
-        self._print(f"ok      {path}: {message}")
+        self._print(f"ok      {printable(path)}: {printable(message)}")
 
     def error(self, message: str) -> None:
-        self._print(f"FAILED  {message}")
+        self._print(f"FAILED  {printable(message)}")
 
     def warning(self, message: str) -> None:
-        self._print(f"warning {message}")
+        self._print(f"warning {printable(message)}")
 
     def stage(self, message: str) -> None:
         self._print(message)
@@ -76,7 +86,7 @@ class RichReporter:
             TextColumn("{task.description:<14}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"),
+            TextColumn("{task.fields[info]}", markup=False),
             TimeElapsedColumn(),
             console=self.console,
             transient=False,
@@ -92,7 +102,7 @@ class RichReporter:
         self.progress.start()
 
     def file_started(self, path: str) -> None:
-        self.progress.update(self.files_task, info=path[-50:])
+        self.progress.update(self.files_task, info=printable(path)[-50:])
 
     def page_done(self, ocr: bool) -> None:
         if ocr:
@@ -103,16 +113,22 @@ class RichReporter:
 
     def file_done(self, path: str, message: str) -> None:
         self.progress.update(self.files_task, advance=1)
+        line = Text.assemble(("ok", "green"), "      ", printable(path), ": ", printable(message))
+        self.console.print(line, highlight=False)
 
     def error(self, message: str) -> None:
         self.progress.update(self.files_task, advance=1)
-        self.console.print(f"[red]FAILED[/red]  {message}", markup=True, highlight=False)
+        # Text, not markup: a reason like "[/'ASCII85Decode']" or a name "referat [udkast]"
+        # is printed as it is.
+        line = Text.assemble(("FAILED", "red"), "  ", printable(message))
+        self.console.print(line, highlight=False)
 
     def warning(self, message: str) -> None:
-        self.console.print(f"[yellow]warning[/yellow] {message}", markup=True, highlight=False)
+        line = Text.assemble(("warning", "yellow"), " ", printable(message))
+        self.console.print(line, highlight=False)
 
     def stage(self, message: str) -> None:
-        self.console.print(message, highlight=False)
+        self.console.print(Text(printable(message)), highlight=False)
 
     def add_passages(self, n: int) -> None:
         total = self.progress.tasks[self.passages_task].total or 0

@@ -64,6 +64,8 @@ def get_document(state: StateDep, document_id: DocId) -> DocumentDetail:
         sections=[Section(**s) for s in sections_of(doc)],
         ocr_pages=[p.number for p in doc.pages if p.ocr],
         skipped_pages={p.number: p.skipped for p in doc.pages if p.skipped},
+        degraded_pages=doc.degraded_pages,
+        reader=doc.reader,
         warnings=doc.warnings,
     )
 
@@ -101,6 +103,7 @@ def get_page(
         char_start=info.char_start,
         ocr=info.ocr,
         skipped=info.skipped,
+        degraded=info.degraded,
     )
 
 
