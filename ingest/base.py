@@ -24,6 +24,10 @@ class Extracted:
     title: str | None = None
     ocr_pages: set[int] = field(default_factory=set)
     skipped_pages: dict[int, str] = field(default_factory=dict)
+    # Pages read by a simpler method because the usual analysis failed: page → reason.
+    degraded_pages: dict[int, str] = field(default_factory=dict)
+    # Set when a fallback reader read the whole file (e.g. "pypdfium2").
+    reader: str = ""
     warnings: list[str] = field(default_factory=list)
     doc_type_hint: DocType | None = None
 

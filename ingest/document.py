@@ -58,6 +58,7 @@ def build_document(path: Path, extracted: Extracted, sha256: str, source: str) -
                 char_end=end,
                 ocr=number in extracted.ocr_pages,
                 skipped=extracted.skipped_pages.get(number),
+                degraded=extracted.degraded_pages.get(number),
             )
         )
 
@@ -76,6 +77,7 @@ def build_document(path: Path, extracted: Extracted, sha256: str, source: str) -
         blocks=blocks,
         pages=pages,
         warnings=list(extracted.warnings),
+        reader=extracted.reader,
     )
 
 

@@ -1,10 +1,12 @@
 """Files → Documents → Chunks, one file at a time, bad files reported and skipped.
 
-This is the extraction half of ingest; ``search.indexer`` consumes what it yields.
+This is the extraction half of ingest: ``ingest.driver`` runs ``extract`` in worker
+processes, and ``search.index`` consumes what it yields.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -13,13 +15,15 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from ingest.base import PageCallback
 from ingest.chunk import Chunker
 from ingest.document import build_document, sha256_of
 from ingest.readers import EXTENSIONS, reader_for
 from ops_search.config import Settings
 from ops_search.errors import IngestError
 from ops_search.models import Chunk, Document
-from ops_search.progress import Reporter
+
+log = logging.getLogger("ops_search.ingest")
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Summary:
     chunks: int = 0
     ocr_pages: int = 0
     skipped_pages: int = 0
+    degraded_pages: int = 0
     failed: int = 0
     removed: int = 0
     seconds: float = 0.0
@@ -57,6 +62,7 @@ class Summary:
             f"{self.chunks} chunk(s)",
             f"{self.ocr_pages} OCR page(s)",
             f"{self.skipped_pages} skipped page(s)",
+            f"{self.degraded_pages} degraded page(s)",
             f"{self.failed} failed",
         ]
         if self.removed:
@@ -74,6 +80,7 @@ class Summary:
         self.chunks += len(result.chunks)
         self.ocr_pages += result.document.ocr_pages
         self.skipped_pages += sum(1 for p in result.document.pages if p.skipped)
+        self.degraded_pages += len(result.document.degraded_pages)
 
 
 IGNORE_FILE = ".opsignore"
@@ -138,13 +145,20 @@ def count_pages(path: Path) -> int:
 
 
 def extract(
-    path: Path, settings: Settings, reporter: Reporter | None = None, sha: str | None = None
+    path: Path,
+    settings: Settings,
+    on_page: PageCallback | None = None,
+    sha: str | None = None,
+    log_file: Path | None = None,
 ) -> Extraction:
-    """Read, assemble and chunk one file. Never raises for a bad file: see ``.error``.
-    ``sha`` is the file's sha256 when the caller has already computed it."""
+    """Read, assemble and chunk one file in this process. Never raises for a bad file: see
+    ``.error``. ``sha`` is the file's sha256 when the caller has already computed it.
+
+    Callers go through ``ingest.driver.ReaderPool``, which runs this in a worker process
+    under the time and memory limits; tests and the worker call it directly.
+    """
     started = time.monotonic()
     result = Extraction(path=path, source=source_name(path))
-    on_page = (lambda n, ocr: reporter.page_done(ocr)) if reporter else None
     try:
         reader = reader_for(path)
         sha = sha or sha256_of(path)
@@ -154,35 +168,61 @@ def extract(
             if extracted.skipped_pages:
                 raise IngestError(path, "no text and OCR unavailable")
             raise IngestError(path, "no text found")
+        _check_text_size(path, document.text, settings)
         result.document = document
         result.chunks = Chunker(settings).chunk(document)
     except IngestError as err:
         result.error = str(err)
+    except MemoryError:
+        result.error = (
+            f"{path}: needs more memory than the limit of {settings.read_memory_mb} MB "
+            "per file (OPS_READ_MEMORY_MB); skipped"
+        )
     except OSError as err:
         result.error = f"{path}: cannot read file ({err.strerror or err})"
+    except Exception as err:  # a bug of ours: say so, and keep the traceback for a developer
+        log.error("internal error while reading %s", path, exc_info=True)
+        where = f", see {log_file}" if log_file else ""
+        result.error = f"{path}: internal error while reading ({_short(err)}){where}"
     result.seconds = time.monotonic() - started
     return result
 
 
-def extract_all(
-    paths: Iterable[Path], settings: Settings, reporter: Reporter
-) -> Iterator[Extraction]:
-    """Extract every supported file under ``paths``, reporting progress and problems."""
-    files, missing = discover(paths)
-    reporter.start(len(files) + len(missing), sum(count_pages(f) for f in files))
-    for message in missing:
-        reporter.error(message)
-        yield Extraction(path=Path(message.split(":")[0]), source="", error=message)
-    for path in files:
-        reporter.file_started(str(path))
-        result = extract(path, settings, reporter)
-        if result.error:
-            reporter.error(result.error)
-        else:
-            assert result.document is not None
-            for warning in result.document.warnings:
-                reporter.warning(warning)
-        yield result
+def _check_text_size(path: Path, text: str, settings: Settings) -> None:
+    size_mb = len(text.encode("utf-8")) / 1e6
+    if size_mb > settings.max_text_mb:
+        raise IngestError(
+            path,
+            f"text of {size_mb:.1f} MB is over the limit of {settings.max_text_mb:g} MB "
+            "(OPS_MAX_TEXT_MB); not indexed",
+        )
+
+
+def _short(err: BaseException) -> str:
+    text = f"{type(err).__name__}: {err}"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def describe(result: Extraction) -> str:
+    """The ``ok`` line's message for a file read: pages, chunks, language, what was degraded."""
+    document = result.document
+    assert document is not None
+    parts = [
+        f"{document.page_count} page(s)",
+        f"{len(result.chunks)} chunk(s)",
+        f"lang {document.lang or '?'}",
+    ]
+    if document.ocr_pages:
+        parts.append(f"{document.ocr_pages} OCR page(s)")
+    if document.reader:
+        parts.append(f"read by the {document.reader} fallback")
+    degraded = document.degraded_pages
+    if degraded:
+        shown = "; ".join(f"p. {n}: {reason}" for n, reason in list(degraded.items())[:3])
+        more = f"; {len(degraded) - 3} more" if len(degraded) > 3 else ""
+        parts.append(f"{len(degraded)} page(s) degraded ({shown}{more})")
+    parts.append(f"{result.seconds:.1f} s to read")
+    return ", ".join(parts)
 
 
 def supported(path: Path) -> bool:

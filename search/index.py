@@ -13,7 +13,6 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -21,7 +20,8 @@ from typing import Protocol
 import numpy as np
 
 from ingest.document import sha256_of
-from ingest.pipeline import Extraction, Summary, count_pages, discover, extract, source_name
+from ingest.driver import ReaderPool, ingest_log
+from ingest.pipeline import Summary, count_pages, describe, discover, source_name
 from ops_search.config import Settings
 from ops_search.models import Chunk, Document
 from ops_search.progress import Reporter
@@ -187,20 +187,9 @@ class Index:
             reporter.file_done(source, f"unchanged{same}")
 
         written = False
-        # Extraction of the next file runs in a worker thread while this one is embedded.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract") as pool:
-            futures: list[Future[Extraction]] = []
-
-            def submit(k: int) -> None:
-                if k < len(todo):
-                    path, sha = todo[k]
-                    futures.append(pool.submit(extract, path, self.settings, reporter, sha))
-
-            submit(0)
-            for k in range(len(todo)):
-                submit(k + 1)
-                result = futures[k].result()
-                futures[k] = None  # type: ignore[call-overload]  # free the text early
+        # Files are read in worker processes ahead of this loop, which embeds meanwhile.
+        with ReaderPool(self.settings, log_file=ingest_log(self.settings)) as readers:
+            for result in readers.read_all(todo, on_page=lambda _n, ocr: reporter.page_done(ocr)):
                 reporter.file_started(result.source)
                 summary.add(result)
                 if result.error:
@@ -218,11 +207,7 @@ class Index:
                     self.remove_document(previous.document.id)
                     known.pop(result.source)
                 summary.ingested += 1
-                reporter.file_done(
-                    result.source,
-                    f"{document.page_count} page(s), {len(result.chunks)} chunk(s), "
-                    f"lang {document.lang or '?'}, {result.seconds:.1f} s to read",
-                )
+                reporter.file_done(result.source, describe(result))
 
         if prune:
             summary.removed = self._prune(paths, known)
