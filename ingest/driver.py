@@ -11,58 +11,96 @@ pool: ``close()`` ends them, and a worker whose parent dies ends itself.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import queue
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ingest.base import PageCallback
 from ingest.pipeline import Extraction, count_pages, source_name
 from ops_search.config import Settings
 
-# Forked from a server process that has loaded only the readers: starting a worker costs
-# milliseconds, and no worker inherits the caller's model, threads or open index.
-_CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["ingest.worker"])
+# Seconds a new reader process may take to import the readers (≈1–2 s on a busy machine).
+STARTUP_TIMEOUT = 60
 
 
 class _Worker:
-    """One reader process and the pipe to it."""
+    """One reader process (``python -m ingest.worker``) and the pipes to it.
+
+    A fresh interpreter rather than a fork: it inherits none of the caller's model, threads
+    or open index, its memory ceiling applies to reading alone, and it works the same
+    whatever the caller's main module is.
+    """
 
     def __init__(self, settings: Settings, log_file: Path | None) -> None:
-        from ingest import worker
+        errors = subprocess.DEVNULL
+        if log_file is not None:
+            with contextlib.suppress(OSError):
+                log_file.parent.mkdir(parents=True, exist_ok=True)
+                errors = open(log_file, "ab")  # noqa: SIM115 - the child writes to it
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ingest.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                start_new_session=True,  # a process group of its own: see kill()
+            )
+        finally:
+            if errors is not subprocess.DEVNULL:
+                errors.close()
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.send = Connection(os.dup(self.process.stdin.fileno()), readable=False)
+        self.receive = Connection(os.dup(self.process.stdout.fileno()), writable=False)
+        self.process.stdin.close()
+        self.process.stdout.close()
+        self.send.send((settings, log_file))
+        # Wait until it has loaded the readers, so start-up is not charged to the first file.
+        try:
+            ready = self.receive.poll(STARTUP_TIMEOUT) and self.receive.recv() == ("ready",)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.kill()
+            raise RuntimeError(
+                f"a reader process did not start within {STARTUP_TIMEOUT} s "
+                f"(python -m ingest.worker; see {log_file or 'its error output'})"
+            )
 
-        self.conn, child = _CONTEXT.Pipe()
-        self.process = _CONTEXT.Process(
-            target=worker.serve, args=(child, settings, log_file), daemon=True
-        )
-        self.process.start()
-        child.close()
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def kill(self) -> None:
         """End the reader and anything it started (OCR runs in subprocesses)."""
-        pid = self.process.pid
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.process.join(5)
-        self.conn.close()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+        self._close_pipes()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
-            self.conn.send(None)
-        self.process.join(2)
-        if self.process.is_alive():
+            self.send.send(None)
+        try:
+            self.process.wait(2)
+        except subprocess.TimeoutExpired:
             self.kill()
-        else:
-            self.conn.close()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for conn in (self.send, self.receive):
+            with contextlib.suppress(OSError):
+                conn.close()
 
 
 class ReaderPool:
@@ -74,9 +112,11 @@ class ReaderPool:
         self.settings = settings
         self.size = max(1, workers or settings.effective_read_workers)
         self.log_file = log_file
+        # A slot per worker; None until a file needs it (a server that never receives an
+        # upload starts none), and again after its worker was ended.
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(self.size):
-            self._idle.put(None)  # started on first use
+            self._idle.put(None)
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -94,6 +134,12 @@ class ReaderPool:
         for worker in workers:
             worker.stop()
 
+    @property
+    def processes(self) -> list[int]:
+        """Process ids of the running workers (for tests and diagnostics)."""
+        with self._lock:
+            return [w.process.pid for w in self._all if w.alive]
+
     # --- reading ---------------------------------------------------------------------------
 
     def time_limit(self, path: Path) -> float:
@@ -106,7 +152,9 @@ class ReaderPool:
         """Read one file in a worker. Never raises for a bad file: see ``.error``."""
         worker = self._idle.get()
         try:
-            if worker is None or not worker.process.is_alive():
+            if worker is None or not worker.alive:
+                if worker is not None:
+                    self._end(worker)
                 worker = self._start()
             result, worker = self._run(worker, path, sha, on_page)
             return result
@@ -118,7 +166,8 @@ class ReaderPool:
         items: Iterable[tuple[Path, str | None]],
         on_page: PageCallback | None = None,
     ) -> Iterator[Extraction]:
-        """Read files in order, the pool's workers reading ahead of the consumer."""
+        """Read files (with their sha256 when known) in order, the pool's workers reading
+        ahead of the consumer."""
         items = list(items)
         with ThreadPoolExecutor(self.size, thread_name_prefix="read") as threads:
             futures: list[Future[Extraction] | None] = []
@@ -128,7 +177,8 @@ class ReaderPool:
                     path, sha = items[k]
                     futures.append(threads.submit(self.read, path, sha, on_page))
 
-            for k in range(self.size + 1):
+            ahead = self.size + 1
+            for k in range(ahead):
                 submit(k)
             try:
                 for k in range(len(items)):
@@ -136,12 +186,14 @@ class ReaderPool:
                     assert future is not None
                     result = future.result()
                     futures[k] = None  # free the text as soon as it is consumed
-                    submit(k + self.size + 1)
+                    submit(k + ahead)
                     yield result
             finally:
                 for future in futures:
                     if future is not None:
                         future.cancel()
+
+    # --- workers ---------------------------------------------------------------------------
 
     def _start(self) -> _Worker:
         with self._lock:
@@ -151,20 +203,22 @@ class ReaderPool:
             self._all.add(worker)
         return worker
 
-    def _replace(self, worker: _Worker) -> _Worker:
+    def _end(self, worker: _Worker) -> None:
         worker.kill()
         with self._lock:
             self._all.discard(worker)
-        return self._start()
 
     def _run(
         self, worker: _Worker, path: Path, sha: str | None, on_page: PageCallback | None
-    ) -> tuple[Extraction, _Worker]:
+    ) -> tuple[Extraction, _Worker | None]:
+        """Send one file to ``worker`` and wait, within the file's time limit, for the
+        result. Returns the worker to reuse, or None when it had to be ended."""
         started = time.monotonic()
         limit = self.time_limit(path)
         deadline = started + limit
 
         def failed(problem: str) -> Extraction:
+            self._end(worker)
             return Extraction(
                 path=path,
                 source=source_name(path),
@@ -173,37 +227,32 @@ class ReaderPool:
             )
 
         try:
-            worker.conn.send((str(path), sha))
+            worker.send.send((str(path), sha))
         except OSError:
-            worker = self._replace(worker)
-            worker.conn.send((str(path), sha))
+            return failed(self._death(worker)), None
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return failed(
                     f"took longer than the limit of {limit:.0f} s for this file "
                     "(OPS_READ_TIMEOUT, OPS_READ_TIMEOUT_PER_PAGE); reading stopped"
-                ), self._replace(worker)
+                ), None
             try:
-                ready = worker.conn.poll(min(remaining, 0.5))
-                message = worker.conn.recv() if ready else None
-            except (EOFError, OSError):
-                message = None
-                ready = True  # the pipe closed: the worker died
-            if message is None:
-                if ready or not worker.process.is_alive():
-                    worker.process.join(1)
-                    return failed(self._death(worker)), self._replace(worker)
-                continue
-            kind = message[0]
-            if kind == "page":
+                if not worker.receive.poll(min(remaining, 0.5)):
+                    continue
+                message = worker.receive.recv()
+            except (EOFError, OSError):  # the pipe closed: the worker died
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    worker.process.wait(2)
+                return failed(self._death(worker)), None
+            if message[0] == "page":
                 if on_page:
                     on_page(message[1], message[2])
-            elif kind == "done":
+            elif message[0] == "done":
                 return message[1], worker
 
     def _death(self, worker: _Worker) -> str:
-        code = worker.process.exitcode
+        code = worker.process.poll()
         if code is not None and code < 0:
             try:
                 name = signal.Signals(-code).name
@@ -211,12 +260,12 @@ class ReaderPool:
                 name = f"signal {-code}"
             cause = f"was killed ({name})"
             if -code == signal.SIGKILL:
-                cause += ", most likely by the system for lack of memory"
+                cause += ", most likely for lack of memory"
         else:
             cause = f"ended unexpectedly (exit code {code})"
         return (
             f"the reader process {cause} while reading this file; skipped "
-            f"(memory limit {self.settings.read_memory_mb} MB, OPS_READ_MEMORY_MB)"
+            f"(memory limit {self.settings.read_memory_mb} MB per file, OPS_READ_MEMORY_MB)"
         )
 
 

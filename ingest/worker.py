@@ -13,23 +13,42 @@ import logging
 import os
 import resource
 import signal
+import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from ingest.language import detect_document_language
 from ingest.pipeline import extract
 from ops_search.config import Settings
 
 _PR_SET_PDEATHSIG = 1
 
 
-def serve(conn: Connection, settings: Settings, log_file: Path | None) -> None:
-    """Read files named on ``conn`` until it closes; send page ticks and the Extraction."""
+def main() -> None:
+    """Entry point of ``python -m ingest.worker``: frames on stdin/stdout; stray prints (a
+    library's) go to stderr, which the driver points at the log file."""
+    receive = Connection(os.dup(0), writable=False)
+    send = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        settings, log_file = receive.recv()
+    except (EOFError, OSError):
+        return
+    serve(receive, send, settings, log_file)
+
+
+def serve(receive: Connection, send: Connection, settings: Settings, log_file: Path | None) -> None:
+    """Read files named on ``receive`` until it closes; send page ticks and the Extraction."""
     _detach()
     _limit_memory(settings.read_memory_mb)
     _log_to(log_file)
+    # Load the language profiles now, so a file's time limit counts reading, not start-up.
+    detect_document_language("Kommunerne har indgået et offentlig-privat samarbejde.")
+    send.send(("ready",))
     while True:
         try:
-            task = conn.recv()
+            task = receive.recv()
         except (EOFError, OSError):
             return  # the driver is gone
         if task is None:
@@ -37,19 +56,19 @@ def serve(conn: Connection, settings: Settings, log_file: Path | None) -> None:
         path, sha = task
 
         def on_page(number: int, ocr: bool) -> None:
-            conn.send(("page", number, ocr))
+            send.send(("page", number, ocr))
 
         result = extract(Path(path), settings, on_page=on_page, sha=sha, log_file=log_file)
         try:
-            conn.send(("done", result))
-        except (BrokenPipeError, OSError):
+            send.send(("done", result))
+        except OSError:
             return
 
 
 def _detach() -> None:
-    """A process group of its own (a kill on time-out reaches its OCR subprocesses too),
-    deaf to the terminal's Ctrl-C (the driver decides), and dead with its parent."""
-    os.setsid()
+    """Deaf to the terminal's Ctrl-C (the driver decides; it also started this process in
+    a group of its own, so a kill on time-out reaches OCR subprocesses), and dead with its
+    parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
@@ -80,3 +99,7 @@ def _log_to(log_file: Path | None) -> None:
     logger = logging.getLogger("ops_search")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+
+
+if __name__ == "__main__":
+    main()

@@ -189,3 +189,25 @@ def test_a_bad_file_in_a_batch_rejects_the_whole_batch(writer, corpus_index_copy
     assert not corpus_index_copy.files_dir.exists() or not any(
         p.is_file() for p in corpus_index_copy.files_dir.rglob("*")
     )
+
+
+def test_uploads_are_read_under_the_same_limits_as_ingest(corpus_index_copy, embedder, tmp_path):
+    """The upload path reads through the one driver: a file over the time limit is refused
+    with the limit named, and the server goes on answering."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.ingest.test_driver import scanned_pdf
+
+    slow = scanned_pdf(tmp_path / "scannet.pdf", pages=10).read_bytes()
+    settings = corpus_index_copy.model_copy(
+        update={"api_keys": API_KEY, "read_timeout": 1, "read_timeout_per_page": 0}
+    )
+    with TestClient(create_app(settings, embedder=embedder)) as c:
+        r = c.post("/documents", files={"files": ("skannet.pdf", slow, "application/pdf")},
+                   headers={"X-API-Key": API_KEY})  # fmt: skip
+        is_problem(r, 422, "skannet.pdf")
+        assert "longer than the limit of 1 s" in r.json()["detail"]
+        assert c.get("/health").status_code == 200
+        readers = c.app.state.ops.readers
+    assert readers.processes == []  # the server's readers end with it
