@@ -3,8 +3,9 @@
 1. raw: the embedder alone on exactly the texts the pipeline will embed (the sentence
    windows of the corpus chunks), in the pipeline's batch size;
 2. pipeline: ``Index.ingest`` of the same folder into a fresh index with an empty cache
-   (read, clean, chunk, embed, sparse-encode, write, optimize).
-Prints texts/s for both and their ratio (goal: pipeline ≥ 85 % of raw).
+   (read in worker processes, clean, chunk, embed, sparse-encode, write, optimize).
+Prints texts/s for both and their ratio (goal: pipeline ≥ 85 % of raw), and what reading
+through the driver's worker processes costs against reading in this process.
 
     .venv/bin/python bench/ingest_throughput.py [FOLDER]
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ingest.driver import ReaderPool  # noqa: E402
 from ingest.pipeline import discover, extract  # noqa: E402
 from ops_search.config import Settings  # noqa: E402
 from ops_search.progress import LogReporter  # noqa: E402
@@ -45,7 +47,19 @@ def main() -> None:
     pages = sum(e.document.page_count for e in extractions if e.document)
     texts = [w for c in chunks for w in window_inputs(c)]
     print(f"{len(files)} files, {pages} pages, {len(chunks)} chunks, {len(texts)} windows")
-    print(f"read+chunk: {read_s:.1f} s ({read_s / max(pages, 1):.3f} s/page)")
+    print(f"read+chunk: {read_s:.1f} s ({read_s / max(pages, 1):.3f} s/page) in this process")
+    started = time.monotonic()
+    with ReaderPool(settings, workers=1) as pool:
+        list(pool.read_all((f, None) for f in files))
+    one_s = time.monotonic() - started
+    with ReaderPool(settings) as pool:
+        started = time.monotonic()  # start-up of the workers counted in the first line only
+        list(pool.read_all((f, None) for f in files))
+        pool_s = time.monotonic() - started
+    print(
+        f"read+chunk through 1 worker process: {one_s:.1f} s (×{one_s / read_s:.2f}, start-up "
+        f"included); through {pool.size}: {pool_s:.1f} s (×{pool_s / read_s:.2f})"
+    )
 
     embedder.embed_passages(texts[:4])  # warm-up
     started = time.monotonic()
