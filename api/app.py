@@ -2,22 +2,104 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
-from api.deps import AppState
+from api.deps import AppState, UploadGate
 from api.routes import documents, health, jobs, search, web
+from api.uploads import resume_jobs, stop_jobs
 from ingest.driver import ReaderPool, ingest_log
 from ops_search import __version__
 from ops_search.config import Settings
 from search.embed import Embedder
 from search.index import Index
 from search.query import Searcher
+
+# How long shutdown waits for each upload job to reach the end of its batch (≈10 s of
+# embedding on 2 cores); one still busy then is cut off, and recovered at the next start.
+JOB_STOP_TIMEOUT_S = 30
+
+
+# The web pages: scripts and styles from /static only, never inline, so no text that reaches
+# a page (a title, a passage, a query) can run as script; no framing, no <base>, forms post
+# home. Uploaded originals are never pages: they carry "sandbox" (api.routes.documents).
+PAGE_CSP = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# FastAPI's API docs load Swagger UI / ReDoc from a CDN and start it with an inline script
+# that FastAPI writes, not we or a user: that script is allowed by its hash, nothing else.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net {hashes}; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src https://fonts.gstatic.com; img-src 'self' data: https:; worker-src blob:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+class SecurityHeaders:
+    """``nosniff`` on every response, so no file is ever taken for HTML or script by its
+    content; a strict Content-Security-Policy on every HTML page that has none of its own."""
+
+    def __init__(self, app: ASGIApp, docs_paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.docs_paths = docs_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] in self.docs_paths:
+            await self._docs_page(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                html = headers.get("content-type", "").startswith("text/html")
+                if html and "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = PAGE_CSP
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _docs_page(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The docs page, held until whole (a few kB) to hash its inline scripts."""
+        start: Message = {}
+        body: list[bytes] = []
+
+        async def hold(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = b"".join(body)
+            hashes = " ".join(
+                "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+                for script in _INLINE_SCRIPT.findall(page)
+            )
+            headers = MutableHeaders(scope=start)
+            headers["X-Content-Type-Options"] = "nosniff"
+            headers["Content-Security-Policy"] = DOCS_CSP.format(hashes=hashes)
+            await send(start)
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app(scope, receive, hold)
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
@@ -27,14 +109,18 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Opening recovers from a killed server: half-indexed documents and orphan passages
+        # removed, upload folders cleared (search.recovery); its upload jobs then go on.
         index = Index.open(settings, role="server", embedder=embedder)
         readers = ReaderPool(settings, log_file=ingest_log(settings))
-        app.state.ops = AppState(
-            settings=settings, index=index, searcher=Searcher(index), readers=readers
-        )
+        state = AppState(settings=settings, index=index, searcher=Searcher(index), readers=readers)
+        app.state.ops = state
+        resume_jobs(state)
         try:
             yield
         finally:
+            # Running jobs stop at their next batch of passages and go on at the next start.
+            stop_jobs(state, timeout=JOB_STOP_TIMEOUT_S)
             readers.close()
             index.close()
 
@@ -46,6 +132,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         lifespan=lifespan,
     )
     problems.install(app)
+    # Added inside out: the upload gate runs before FastAPI reads any body, CatchAll answers
+    # what escaped every handler, and the security headers go on every answer, its 500 too.
+    app.add_middleware(UploadGate, settings=settings)
+    app.add_middleware(problems.CatchAll)
+    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(SecurityHeaders, docs_paths=tuple(p for p in docs if p))
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(documents.router)

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ops_search.errors import IngestError, NotFound, OpsSearchError
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("ops_search.api")
+
+TITLES = {
+    400: "Bad request",
+    401: "API key required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Upload too large",
+    415: "Unsupported file type",
+}
 
 
 def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
@@ -22,30 +36,71 @@ class ApiProblem(Exception):
         self.status, self.title, self.detail, self.headers = status, title, detail, headers
         super().__init__(detail)
 
-
-def _describe(err: dict) -> str:
-    where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body"))
-    return f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid")
-
-
-def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiProblem)
-    async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        response = problem(exc.status, exc.title, exc.detail)
-        for key, value in (exc.headers or {}).items():
+    def response(self) -> JSONResponse:
+        response = problem(self.status, self.title, self.detail)
+        for key, value in (self.headers or {}).items():
             response.headers[key] = value
         return response
 
+
+def _describe(err: dict) -> str:
+    where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path"))
+    return f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid")
+
+
+class CatchAll:
+    """Answers an exception that no handler took with a problem+json 500, and logs it.
+
+    Starlette's last-resort handler answers too, but then re-raises, and uvicorn drops the
+    keep-alive connection, so the client's next request on it fails. No user input should
+    get here: this is the net under the validation, not a substitute for it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"][:200])
+            if started:
+                raise  # half a response is out: the connection cannot be saved
+            response = problem(
+                500, "Server error", "An unexpected error occurred; it has been logged."
+            )
+            await response(scope, receive, send)
+
+
+def install(app: FastAPI) -> None:
+    """The exception handlers. (CatchAll is a middleware: api.app places it.)"""
+
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return exc.response()
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        detail = "; ".join(_describe(e) for e in errors)
-        return problem(422, "Invalid request", detail, errors=[_describe(e) for e in errors])
+        errors = [_describe(e) for e in exc.errors()]
+        # The input is echoed by some messages: keep a hostile 1 MB value out of the answer.
+        errors = [e if len(e) <= 300 else e[:300] + "…" for e in errors]
+        return problem(422, "Invalid request", "; ".join(errors), errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed"}
-        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+        response = problem(exc.status_code, TITLES.get(exc.status_code, "Error"), str(exc.detail))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:

@@ -103,14 +103,18 @@ class Problem(BaseModel):
 
 class JobFile(BaseModel):
     name: str
-    status: Literal["queued", "running", "done", "unchanged", "failed"]
+    status: Literal["queued", "running", "done", "unchanged", "failed", "interrupted"]
     message: str = ""
     document_id: str | None = None
+    passages: int = Field(0, description="Passages of this file.")
 
 
 class Job(BaseModel):
     id: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "interrupted"]
+    message: str = Field(
+        "", description="Why the job stopped or went on after a restart of the server."
+    )
     files: list[JobFile]
     pages_done: int = 0
     passages_total: int = 0

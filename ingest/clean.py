@@ -33,12 +33,154 @@ _WORD_START_RE = re.compile(r"^(\w+)")
 
 
 def normalize_line(text: str) -> str:
-    """NFC, ligatures expanded, invisible and control characters removed, spaces collapsed."""
+    """NFC, ligatures expanded, invisible and control characters removed, spacing accents
+    composed with their letter, spaces collapsed."""
     text = unicodedata.normalize("NFC", text)
     text = _LIGATURE_RE.sub(lambda m: LIGATURES[m.group()], text)
     text = _INVISIBLE_RE.sub("", text)
     text = _CONTROL_RE.sub("", text)
+    text = compose_spacing_accents(text)
     return _SPACES_RE.sub(" ", text).strip()
+
+
+# --- spacing accents ---------------------------------------------------------------------------
+# Old TeX (and a few other producers) typeset an accented letter as two glyphs, the letter and a
+# stand-alone accent over or under it. Extraction then yields "fu¨r", "k¨onnen", "˚a", in either
+# order, depending on how the extractor sorts the two glyphs. Spacing accent → combining mark:
+SPACING_ACCENTS = {
+    "\u00a8": "\u0308",  # ¨ diaeresis
+    "\u02da": "\u030a",  # ˚ ring above (Danish ˚a)
+    "\u00b4": "\u0301",  # ´ acute
+    "`": "\u0300",  # grave: TeX fonts' "grave" glyph maps to U+0060
+    "\u02c6": "\u0302",  # ˆ circumflex
+    "^": "\u0302",
+    "\u02dc": "\u0303",  # ˜ tilde
+    "~": "\u0303",
+    "\u00b8": "\u0327",  # ¸ cedilla
+    "\u02c7": "\u030c",  # ˇ caron
+    "\u02d8": "\u0306",  # ˘ breve
+    "\u02d9": "\u0307",  # ˙ dot above
+    "\u00af": "\u0304",  # ¯ macron
+    "\u02db": "\u0328",  # ˛ ogonek (Polish ą, ę)
+    "\u02dd": "\u030b",  # ˝ double acute (Hungarian ő, ű)
+}
+# Marks under the letter: TeX's dotless ı stands in for i only under marks above it.
+_BELOW = frozenset("\u0327\u0328")
+# The letters each accent usually sits on in European languages. In running text an accent
+# beside another letter is rather an apostrophe ("don´t") or a symbol, so text is only
+# composed into these; the PDF reader composes by position (ingest.pdf_accents) and needs no such
+# guess.
+_USUAL_BASES = {
+    "\u0308": "aeiouyAEIOUY",
+    "\u0301": "aeiouyAEIOUY",
+    "\u0300": "aeiouAEIOU",
+    "\u0302": "aeiouAEIOU",
+    "\u0303": "aonAON",
+    "\u030a": "auAU",
+    "\u0327": "cstCST",
+    "\u030c": "cdenrstzCDENRSTZ",
+    "\u0306": "aguAGU",
+    "\u0307": "cegzCEGZI",
+    "\u0304": "aeiouAEIOU",
+    "\u0328": "aeiuAEIU",
+    "\u030b": "ouOU",
+}
+_ACCENT_RE = re.compile("[" + re.escape("".join(SPACING_ACCENTS)) + "]")
+# The ASCII forms are mostly code and quotes (x^2, ~/path, TeX's tie a~b, ``quotes''): ^ and ~
+# are composed only between two letters, ` (TeX fonts' grave accent) only outside quotes.
+# A token with these is code or markup ("\\ˆa", "{e^x}", "[start~angle=0]"): left alone.
+_CODE_RE = re.compile(r"[\\{}\[\]=$#_|<>+*@%0-9]")
+# TeX-style quotes (`word’, ``word'') on the line: its backticks are quote marks.
+_BACKTICK_QUOTE_RE = re.compile(r"(?:^|[\s(\[])`+[^\W\d_]{2}")
+_QUOTE_RE = re.compile("[`'\u2018\u2019\u201c\u201d\"].*[`'\u2018\u2019\u201c\u201d\"]|''")
+# "we´re", "don`t": an accent before an English contraction ending is an apostrophe.
+_APOSTROPHE_RE = re.compile(r"(?:s|t|d|m|ll|re|ve)\b", re.IGNORECASE)
+
+
+def compose_accent(letter: str, accent: str) -> str | None:
+    """The precomposed letter for ``letter`` with a spacing ``accent``, or None if Unicode has
+    no such single character. Dotless ı and ȷ (TeX's base for accented i and j) count as i, j.
+    """
+    mark = SPACING_ACCENTS.get(accent)
+    if mark is None:
+        return None
+    if letter in "ıȷ" and mark not in _BELOW:
+        letter = "i" if letter == "ı" else "j"
+    composed = unicodedata.normalize("NFC", letter + mark)
+    return composed if len(composed) == 1 else None
+
+
+def compose_spacing_accents(text: str) -> str:
+    """Compose spacing accents standing right beside a letter: "fu¨r", "k¨onnen" → "für",
+    "können"; "˚a" → "å". Only into letters that usually carry the accent, never in tokens that
+    look like code, and ASCII ` ^ ~ only between two letters. Spaces are never removed: whether
+    "f ¨ur" is one word or two cannot be told from the text."""
+    if not _ACCENT_RE.search(text):
+        return text
+    quoted = bool(_BACKTICK_QUOTE_RE.search(text))
+    return re.sub(r"\S+", lambda m: _compose_token(m.group(), quoted), text)
+
+
+def _is_letter(ch: str) -> bool:
+    return ch.isalpha() and ch not in SPACING_ACCENTS
+
+
+def _usual(letter: str, accent: str) -> str | None:
+    base = unicodedata.normalize("NFD", letter)[0].replace("ı", "i")
+    if base not in _USUAL_BASES[SPACING_ACCENTS[accent]]:
+        return None
+    return compose_accent(letter, accent)
+
+
+def _lone_grave(chars: list[str], i: int) -> bool:
+    """A ` after a letter, or before a one-letter word ("`a" = "à"), rather than opening
+    a quote ("`inputenc’")."""
+    if i > 0 and _is_letter(chars[i - 1]):
+        return True
+    return i + 2 >= len(chars) or not _is_letter(chars[i + 2])
+
+
+def _compose_token(token: str, quoted: bool) -> str:
+    if not _ACCENT_RE.search(token) or _CODE_RE.search(token):
+        return token
+    chars = list(token)
+    # accent position → candidate letter positions: the letter before it, the letter after it
+    options: dict[int, list[int]] = {}
+    for i, ch in enumerate(chars):
+        if ch not in SPACING_ACCENTS:
+            continue
+        before = i - 1 if i > 0 and _is_letter(chars[i - 1]) else None
+        after = i + 1 if i + 1 < len(chars) and _is_letter(chars[i + 1]) else None
+        if ch in "^~" and (before is None or after is None or token.count(ch) > 1):
+            continue  # "x^2", "~/path"; several in a word are code: "This~is~not~allowed"
+        if ch == "`" and (quoted or _QUOTE_RE.search(token) or not _lone_grave(chars, i)):
+            continue
+        if before is not None and ch in "\u00b4`" and _APOSTROPHE_RE.match(token, i + 1):
+            continue
+        sides = [j for j in (before, after) if j is not None and _usual(chars[j], ch)]
+        if sides:
+            options[i] = sides
+    if not options:
+        return token
+    # Unambiguous accents first; an accent between two possible letters then takes the one no
+    # other accent took ("e´e´n" → "één"), a dotless ı (only ever typeset to carry an accent),
+    # or else the letter after it: TeX writes the accent before the letter.
+    owner: dict[int, int] = {i: sides[0] for i, sides in options.items() if len(sides) == 1}
+    taken = set(owner.values())
+    for i, (left, right) in ((i, s) for i, s in options.items() if len(s) == 2):
+        dotless = [j for j in (left, right) if chars[j] in "ıȷ"]
+        if len(dotless) == 1:
+            owner[i] = dotless[0]
+        elif right in taken and left not in taken:
+            owner[i] = left
+        else:
+            owner[i] = right
+        taken.add(owner[i])
+    for i, j in sorted(owner.items()):
+        composed = compose_accent(chars[j], chars[i])
+        if composed is not None:  # a second accent on the same letter may not compose
+            chars[j], chars[i] = composed, ""
+    return unicodedata.normalize("NFC", "".join(chars))
 
 
 def join_lines(lines: Iterable[str], vocabulary: set[str] | None = None) -> str:

@@ -8,12 +8,37 @@ from pathlib import Path
 from ingest.base import Extracted, PageCallback
 from ingest.clean import join_lines, normalize_line, vocabulary_of
 from ops_search.config import Settings
-from ops_search.errors import CorruptFile, EmptyFile
+from ops_search.errors import CorruptFile, EmptyFile, IngestError
 from ops_search.models import Block, Format
 
 _MD_HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _NUMBERED_HEADING_RE = re.compile(r"^\d+(?:\.\d+)*\.?\s+\S")
 _FORM_FEED = "\f"
+# Longer than any real word (see join_paragraph).
+_JOIN_WINDOW = 80
+# As in clean.join_lines: a word and a hyphen ending the text, a word starting a line.
+_WORD_END_HYPHEN_RE = re.compile(r"(\w+)-$")
+_WORD_START_RE = re.compile(r"^(\w+)")
+_VOCAB_PIECE = 1 << 20
+
+
+def refuse_oversized(path: Path, size: int, settings: Settings, what: str = "text") -> None:
+    """Refuse ``size`` bytes (UTF-8) of ``what`` over ``settings.max_text_mb``, with a message
+    naming both. Called before the expensive work: refusing must stay cheap, and a file is
+    never cut short silently."""
+    size_mb = size / 1e6
+    if size_mb > settings.max_text_mb:
+        shown = f"{size_mb:,.1f}" if size_mb >= 1 else f"{size_mb:.2g}"
+        raise IngestError(
+            path,
+            f"{what} of {shown} MB is over the limit of {settings.max_text_mb:g} MB "
+            "(OPS_MAX_TEXT_MB); not indexed",
+        )
+
+
+def utf8_size(text: str) -> int:
+    """Bytes of ``text`` in UTF-8, without encoding it when the answer is plain from its length."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def decode_bytes(raw: bytes, path: Path) -> str:
@@ -50,15 +75,21 @@ class TextReader:
             raise EmptyFile(path, "empty file")
         if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise CorruptFile(path, "binary file, not text")
-        text = decode_bytes(raw, path).replace("\r\n", "\n").replace("\r", "\n")
-        vocab = vocabulary_of([text])
+        text = decode_bytes(raw, path)
+        refuse_oversized(path, utf8_size(text), settings)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        pages = [
+            [lines for para in re.split(r"\n\s*\n", page) if (lines := _lines(para))]
+            for page in text.split(_FORM_FEED)
+        ]
+        # The vocabulary only judges hyphens between lines: a text of one-line paragraphs
+        # (a file on one line, say) does without it.
+        multiline = any(len(lines) > 1 for paras in pages for lines in paras)
+        vocab = vocabulary_of(_pieces(text)) if multiline else set()
         blocks: list[Block] = []
-        pages = text.split(_FORM_FEED)
-        for number, page_text in enumerate(pages, start=1):
-            for para in re.split(r"\n\s*\n", page_text):
-                lines = [ln for ln in para.split("\n") if ln.strip()]
-                if lines:
-                    blocks.extend(self._para_blocks(lines, number, vocab))
+        for number, paras in enumerate(pages, start=1):
+            for lines in paras:
+                blocks.extend(self._para_blocks(lines, number, vocab))
             if on_page:
                 on_page(number, False)
         return Extracted(format=self.format, blocks=blocks, page_count=len(pages))
@@ -71,25 +102,32 @@ class TextReader:
                 match = _MD_HEADING_RE.match(line.strip())
                 if match:
                     if rest:
-                        out.append(Block(kind="text", text=join_lines(rest, vocab), page=page))
+                        text = join_paragraph(rest, vocab)
+                        out.append(Block(kind="text", text=text, page=page))
                         rest = []
                     level = len(match.group(1))
                     out.append(Block(kind="heading", text=match.group(2), page=page, level=level))
                 else:
                     rest.append(line)
             if rest:
-                out.append(Block(kind="text", text=join_lines(rest, vocab), page=page))
+                out.append(Block(kind="text", text=join_paragraph(rest, vocab), page=page))
             return out
-        if len(lines) == 1 and _looks_like_heading(normalize_line(lines[0])):
-            text = normalize_line(lines[0])
-            level = text.split()[0].count(".") + 1 if _NUMBERED_HEADING_RE.match(text) else 1
-            return [Block(kind="heading", text=text, page=page, level=min(level, 6))]
+        if len(lines) == 1:
+            text = normalize_line(lines[0])  # what join_lines makes of one line
+            if _looks_like_heading(text):
+                level = text.split()[0].count(".") + 1 if _NUMBERED_HEADING_RE.match(text) else 1
+                return [Block(kind="heading", text=text, page=page, level=min(level, 6))]
+            return [Block(kind="text", text=text, page=page)] if text else []
         # List-like paragraphs keep their lines; prose lines are joined.
         if sum(1 for ln in lines if ln.lstrip().startswith(("-", "•", "*", "–"))) >= 2:
             text = "\n".join(normalize_line(ln) for ln in lines)
         else:
-            text = join_lines(lines, vocab)
+            text = join_paragraph(lines, vocab)
         return [Block(kind="text", text=text, page=page)] if text else []
+
+
+def _lines(paragraph: str) -> list[str]:
+    return [ln for ln in paragraph.split("\n") if ln.strip()]
 
 
 def _looks_like_heading(line: str) -> bool:
@@ -101,3 +139,53 @@ def _looks_like_heading(line: str) -> bool:
     if line.lower().startswith(("beslutning", "indstilling")):  # decision labels, not sections
         return False
     return line[0].isupper() or bool(_NUMBERED_HEADING_RE.match(line))
+
+
+def join_paragraph(lines: list[str], vocab: set[str]) -> str:
+    """``clean.join_lines`` in linear time.
+
+    join_lines searches all the text joined so far for a line-end hyphen once per line, so a
+    paragraph of n lines costs n² (a hard-wrapped file with a 2,000-line paragraph took 47 s).
+    Its rule looks only at the word before each line break and the word after it, so here
+    each line is normalized once, as join_lines does, the word before the break is found in
+    the last ``_JOIN_WINDOW`` characters joined, and join_lines itself decides on just the
+    two words. Only a word longer than the window can come out differently.
+    """
+    parts: list[str] = []
+    tail = ""  # the end of the text joined so far
+    for raw in lines:
+        line = normalize_line(raw)
+        if not line:
+            continue
+        sep = " "
+        end = _WORD_END_HYPHEN_RE.search(tail) if parts else None
+        start = _WORD_START_RE.match(line)
+        if end and start:
+            head, first = end.group(1), start.group(1)
+            decided = join_lines([f"{head}-", first], vocab)
+            if decided == f"{head}-{first}":  # a real hyphen: kept, no space
+                sep = ""
+            elif decided == f"{head}{first}":  # a typesetting hyphen: dropped
+                parts[-1] = parts[-1][:-1]
+                tail = tail[:-1]
+                sep = ""
+        piece = sep + line if parts else line
+        parts.append(piece)
+        tail = (tail + piece)[-_JOIN_WINDOW:]
+    return "".join(parts)
+
+
+def _pieces(text: str):
+    """``text`` in pieces of about ``_VOCAB_PIECE`` characters, cut at whitespace (no word
+    spans whitespace, so the vocabulary is the same): vocabulary_of then never holds the
+    words of a whole 30 MB line in one list."""
+    start = 0
+    while start < len(text):
+        end = start + _VOCAB_PIECE
+        if end < len(text):
+            space = text.find(" ", end)
+            newline = text.find("\n", end)
+            cuts = [c for c in (space, newline) if c != -1]
+            end = min(cuts) if cuts else len(text)
+        yield text[start:end]
+        start = end

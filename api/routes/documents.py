@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +29,7 @@ CONTENT_TYPES = {
     "txt": "text/plain; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
 }
+INLINE_FORMATS = ("pdf", "txt")
 
 
 def _entry(state, document_id: str) -> CatalogEntry:
@@ -78,11 +78,17 @@ def get_file(state: StateDep, document_id: DocId) -> FileResponse:
         raise ApiProblem(
             404, "File missing", f"The original of {document_id} is no longer at {entry.file}"
         )
-    name = path.name
-    media = CONTENT_TYPES.get(entry.document.format) or mimetypes.guess_type(name)[0]
-    # inline: PDFs open in the browser's own viewer (and at #page=N).
-    disposition = f"inline; filename*=UTF-8''{quote(name)}"
-    return FileResponse(path, media_type=media, headers={"Content-Disposition": disposition})
+    fmt = entry.document.format
+    media = CONTENT_TYPES.get(fmt, "application/octet-stream")
+    # An original is anyone's upload, never one of our pages: only a PDF (the browser's own
+    # viewer, at #page=N) and plain text open in the browser; anything else is a download,
+    # and nothing of it runs on our origin (sandbox: no script, no same-origin access).
+    disposition = "inline" if fmt in INLINE_FORMATS else "attachment"
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(path.name)}",
+        "Content-Security-Policy": "sandbox",
+    }
+    return FileResponse(path, media_type=media, headers=headers)
 
 
 @router.get("/{document_id}/pages/{page}", response_model=PageText, dependencies=[ReadAuth])

@@ -1,4 +1,4 @@
-"""GET /jobs/{id}: progress of an upload's ingestion."""
+"""GET /jobs/{id}: progress of an upload's ingestion, kept across restarts of the server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/jobs", tags=["documents"], dependencies=[ReadAuth])
 
 @router.get("/{job_id}", response_model=Job)
 def get_job(state: StateDep, job_id: str) -> Job:
-    job = state.jobs.get(job_id)
-    if job is None:
-        raise ApiProblem(404, "Not found", f"No job with id {job_id} (jobs last until a restart)")
-    return job
+    record = state.index.jobs.get(job_id)
+    if record is None:
+        raise ApiProblem(404, "Not found", f"No job with id {job_id}")
+    return Job.model_validate_json(record)

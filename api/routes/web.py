@@ -6,6 +6,7 @@ JavaScript only for uploads and deletes, which need the API key header.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -17,6 +18,8 @@ from markupsafe import Markup, escape
 
 from api.deps import ReadAuth, StateDep
 from api.problems import ApiProblem
+from api.routes.documents import DocId
+from api.routes.search import MAX_VALUES, Value
 from ingest.chunk import sections_of
 from search.query import SearchRequest
 from search.store import Filters
@@ -54,22 +57,23 @@ def mark(text: str, spans: list[tuple[int, int]]) -> Markup:
 def search_page(
     request: Request,
     state: StateDep,
-    q: str = "",
-    doc_type: Annotated[list[str] | None, Query()] = None,
-    lang: Annotated[list[str] | None, Query()] = None,
-    year: Annotated[list[str] | None, Query()] = None,
-    kind: Annotated[list[str] | None, Query()] = None,
+    q: Annotated[str, Query(max_length=4000)] = "",
+    doc_type: Annotated[list[Value] | None, Query(max_length=MAX_VALUES)] = None,
+    lang: Annotated[list[Value] | None, Query(max_length=MAX_VALUES)] = None,
+    year: Annotated[list[Value] | None, Query(max_length=MAX_VALUES)] = None,
+    kind: Annotated[list[Value] | None, Query(max_length=MAX_VALUES)] = None,
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid",
     limit: Annotated[int, Query(ge=PAGE_SIZE, le=100)] = PAGE_SIZE,
 ) -> HTMLResponse:
     query = " ".join(q.split())[: state.settings.max_query_chars]
-    years = [y for y in (year or []) if y.isdigit() and len(y) == 4]
+    # The page drops what is no year (the API says why instead): "0000" and "²⁰¹³" too.
+    years = [y for y in (year or []) if re.fullmatch(r"[0-9]{4}", y) and y != "0000"]
     filters = Filters(
         doc_type=doc_type or None,
         lang=lang or None,
         kind=[k for k in (kind or []) if k in KINDS] or None,
-        date_from=min(years) if years else None,
-        date_to=max(years) if years else None,
+        date_from=f"{min(years)}-01-01" if years else None,
+        date_to=f"{max(years)}-12-31" if years else None,
     )
     hits, took, total = [], 0.0, 0
     if query:
@@ -126,11 +130,11 @@ def _passage_url(document_id: str, page: int, start: int, end: int, q: str) -> s
 def document_page(
     request: Request,
     state: StateDep,
-    document_id: str,
+    document_id: DocId,
     side: Annotated[int, Query(ge=1)] = 1,
     fra: Annotated[int | None, Query(ge=0)] = None,
     til: Annotated[int | None, Query(ge=0)] = None,
-    q: str = "",
+    q: Annotated[str, Query(max_length=4000)] = "",
 ) -> HTMLResponse:
     """One page of a document's text, the cited passage highlighted and scrolled to."""
     entry = state.index.catalog.get(document_id)

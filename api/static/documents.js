@@ -1,8 +1,10 @@
 // Upload and delete on the documents page. Both need the API key header, which a plain
-// form cannot send. The key stays in this tab only (sessionStorage).
+// form cannot send. The key stays in the password field of this page only: it is never put
+// in sessionStorage or localStorage, where any script on our origin could read it.
 const keyInput = document.getElementById("apikey");
 const statusBox = document.getElementById("upload-status");
-keyInput.value = sessionStorage.getItem("ops-api-key") || "";
+const STATUS = {queued: "venter", running: "indekseres", done: "færdig", unchanged: "findes allerede",
+                failed: "fejlede", interrupted: "afbrudt"};
 
 function say(text) { statusBox.textContent = text; }
 
@@ -11,38 +13,58 @@ async function problemText(response) {
   catch { return `HTTP ${response.status}`; }
 }
 
-async function follow(jobUrl) {
+function describe(job) {
+  return job.files.map(f => `${f.name}: ${STATUS[f.status] || f.status}${f.message ? " (" + f.message + ")" : ""}`).join("; ");
+}
+
+async function follow(jobUrl, prefix) {
   for (;;) {
     const job = await (await fetch(jobUrl)).json();
-    const files = job.files.map(f => `${f.name}: ${({queued: "venter", running: "indekseres", done: "færdig", unchanged: "findes allerede", failed: "fejlede"})[f.status]}${f.message ? " (" + f.message + ")" : ""}`);
-    say(`Indekserer ${job.passages_done} af ${job.passages_total} afsnit. ${files.join("; ")}`);
-    if (job.status === "done" || job.status === "failed") {
-      say((job.status === "done" ? "Færdig. " : "Der opstod en fejl. ") + files.join("; "));
-      setTimeout(() => location.reload(), 1200);
-      return;
-    }
+    if (["done", "failed", "interrupted"].includes(job.status)) return job;
+    say(`${prefix}Indekserer ${job.passages_done} af ${job.passages_total} afsnit. ${describe(job)}`);
     await new Promise(r => setTimeout(r, 700));
   }
 }
 
+// The list is fetched again instead of reloading the page, which would lose the key.
+async function refreshList() {
+  const fresh = new DOMParser().parseFromString(await (await fetch("/dokumenter")).text(), "text/html");
+  for (const selector of ["#list-title", ".doclist tbody"]) {
+    const now = fresh.querySelector(selector);
+    if (now) document.querySelector(selector).replaceWith(now);
+  }
+  bindDeletes();
+}
+
+// One request per file: each stays under the server's size limit, and one bad file does
+// not hold back the others.
 document.getElementById("upload").addEventListener("submit", async (event) => {
   event.preventDefault();
-  sessionStorage.setItem("ops-api-key", keyInput.value);
-  const data = new FormData();
-  for (const file of document.getElementById("files").files) data.append("files", file);
-  say("Sender filer …");
-  const response = await fetch("/documents", {method: "POST", body: data, headers: {"X-API-Key": keyInput.value}});
-  if (!response.ok) { say("Upload afvist: " + await problemText(response)); return; }
-  follow(response.headers.get("Location"));
+  const files = [...document.getElementById("files").files];
+  const results = [];
+  for (const [i, file] of files.entries()) {
+    const prefix = files.length > 1 ? `Fil ${i + 1} af ${files.length}: ` : "";
+    say(`${prefix}Sender ${file.name} …`);
+    const data = new FormData();
+    data.append("files", file);
+    const response = await fetch("/documents", {method: "POST", body: data, headers: {"X-API-Key": keyInput.value}});
+    if (!response.ok) { results.push(`${file.name}: afvist (${await problemText(response)})`); continue; }
+    results.push(describe(await follow(response.headers.get("Location"), prefix)));
+  }
+  say("Færdig. " + results.join("; "));
+  await refreshList();
 });
 
-for (const button of document.querySelectorAll("button.delete")) {
-  button.addEventListener("click", async () => {
-    if (!keyInput.value) { say("Skriv API-nøglen for at slette."); keyInput.focus(); return; }
-    if (!confirm(`Slet «${button.dataset.title}» fra indekset?`)) return;
-    sessionStorage.setItem("ops-api-key", keyInput.value);
-    const response = await fetch(`/documents/${button.dataset.id}`, {method: "DELETE", headers: {"X-API-Key": keyInput.value}});
-    if (response.status === 204) { button.closest("tr").remove(); say(`«${button.dataset.title}» er slettet.`); }
-    else { say("Sletning afvist: " + await problemText(response)); }
-  });
+function bindDeletes() {
+  for (const button of document.querySelectorAll("button.delete:not([data-bound])")) {
+    button.dataset.bound = "1";
+    button.addEventListener("click", async () => {
+      if (!keyInput.value) { say("Skriv API-nøglen for at slette."); keyInput.focus(); return; }
+      if (!confirm(`Slet «${button.dataset.title}» fra indekset?`)) return;
+      const response = await fetch(`/documents/${button.dataset.id}`, {method: "DELETE", headers: {"X-API-Key": keyInput.value}});
+      if (response.status === 204) { button.closest("tr").remove(); say(`«${button.dataset.title}» er slettet.`); }
+      else { say("Sletning afvist: " + await problemText(response)); }
+    });
+  }
 }
+bindDeletes();

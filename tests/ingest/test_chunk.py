@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from ingest.base import Extracted
 from ingest.chunk import Chunker
+from ingest.document import build_document
 from ops_search.config import Settings
+from ops_search.models import Block
 from tests.conftest import FIXTURES, SEEDS, read_document
 
 
@@ -133,3 +138,83 @@ def test_small_sections_join_a_neighbour(seed_chunks, module_settings):
     _, chunks = seed_chunks["004_44dd6fc1c6d66593.txt"]
     small = [c for c in chunks if c.kind == "text" and len(c.text.split()) < 20]
     assert small == []
+
+
+# --- time: linear in the length of the text, whatever its shape ---------------------------------
+
+
+def _one_block_document(text: str, kind: str = "text"):
+    """A document of one block: a text on one line, or a table."""
+    extracted = Extracted(format="txt", blocks=[Block(kind=kind, text=text, page=1)], page_count=1)
+    return build_document(Path("lang.txt"), extracted, "0" * 64, "lang.txt")
+
+
+@pytest.fixture
+def no_language_detection(monkeypatch):
+    """langdetect costs 10–100 ms a chunk, linear but large: it would hide the chunker's own
+    growth, which is what these tests measure."""
+    monkeypatch.setattr("ingest.chunk.detect_chunk_language", lambda text, lang: lang)
+
+
+def _chunk_seconds(settings, text: str) -> float:
+    doc = _one_block_document(text)
+    best = float("inf")
+    for _ in range(2):  # the best of two: the machine is shared
+        started = time.perf_counter()
+        Chunker(settings).chunk(doc)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        # one "sentence" of n words: no full stop anywhere (a text file on one line)
+        "kommunen leverer ydelser til borgerne på det specialiserede socialområde, og ",
+        # full stops that all end abbreviations, so no sentence ever ends
+        "jf. nr. 3 stk. 2 kr. ",
+    ],
+    ids=["no-full-stop", "only-abbreviations"],
+)
+def test_chunking_time_grows_linearly_with_the_text(module_settings, no_language_detection, phrase):
+    def text(words: int) -> str:
+        return phrase * (words // len(phrase.split()))
+
+    small = _chunk_seconds(module_settings, text(50_000))
+    large = _chunk_seconds(module_settings, text(200_000))
+    # linear: ≈4; quadratic: ≈16 (abbreviations alone took 25 times as long for 4 times the text)
+    assert large / small < 8
+
+
+def test_a_long_line_is_chunked_without_holding_all_its_words(
+    module_settings, no_language_detection
+):
+    doc = _one_block_document(("ord " * 500_000).strip())
+    tracemalloc.start()
+    try:
+        chunks = Chunker(module_settings).chunk(doc)
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(chunks) > 4_000
+    # beyond the chunks themselves: a list of every word's match was 65 MB more here
+    assert peak - kept < 20_000_000
+
+
+def test_a_sentence_longer_than_a_chunk_is_cut_between_words(module_settings):
+    doc = _one_block_document(("ord " * 100_000).strip())
+    chunks = Chunker(module_settings).chunk(doc)
+    assert all(len(c.text.split()) <= module_settings.chunk_max_words for c in chunks)
+    assert chunks[0].char_start == 0 and chunks[-1].char_end == len(doc.text)
+    pairs = zip(chunks, chunks[1:], strict=False)
+    assert all(a.char_start < b.char_start <= a.char_end + 1 for a, b in pairs)  # no gaps
+
+
+def test_a_table_row_longer_than_a_chunk_is_cut_between_words(module_settings):
+    row = "Roskilde | " + "tekst " * 2_000
+    doc = _one_block_document(f"Kommune | Beskrivelse\n{row.strip()}", kind="table")
+    chunks = Chunker(module_settings).chunk(doc)
+    assert len(chunks) > 5 and all(c.kind == "table" for c in chunks)
+    cap = int(module_settings.chunk_max_words * 1.5)
+    assert all(len(c.text.split()) <= cap for c in chunks)
+    assert all(c.text == doc.text[c.char_start : c.char_end] for c in chunks)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
+import docx
 import pytest
 
 from ingest.chunk import Chunker
+from ingest.docx import DocxReader
 from ops_search.config import Settings
+from ops_search.errors import CorruptFile, IngestError
 from tests.conftest import CORPUS
 
 DOCX = CORPUS / "kkr-sjaelland-rammeaftale-2018-proces.docx"
@@ -45,3 +51,48 @@ def test_decisions_are_tagged_in_the_docx(doc, tmp_path):
 def test_dates_and_type(doc):
     assert doc.lang == "da"
     assert doc.date is not None and doc.date.startswith("201")
+
+
+def _saved(document, tmp_path: Path, name: str = "tabel.docx") -> Path:
+    path = tmp_path / name
+    document.save(str(path))
+    return path
+
+
+def test_a_merged_cell_is_read_once_and_a_nested_table_in_its_cell(tmp_path, settings):
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=3)
+    merged = table.cell(0, 0).merge(table.cell(0, 1))
+    merged.text = "Kommune og takst"
+    table.cell(0, 2).text = "Note"
+    table.cell(1, 0).text = "Roskilde"
+    table.cell(1, 1).text = "1.250 kr."
+    inner = table.cell(1, 2).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text = "Gyldig fra"
+    inner.cell(0, 1).text = "2025"
+    blocks = DocxReader().read(_saved(document, tmp_path), settings).blocks
+    assert [b.text for b in blocks if b.kind == "table"] == [
+        "Kommune og takst | Note\nRoskilde | 1.250 kr. | Gyldig fra / 2025"
+    ]
+
+
+def test_docx_text_over_the_limit_is_refused_with_its_size(tmp_path):
+    settings = Settings(data_dir=tmp_path, max_text_mb=0.01, _env_file=None)
+    document = docx.Document()
+    document.add_paragraph("ord " * 5_000)
+    with pytest.raises(IngestError, match=r"text of 0\.02 MB is over the limit of 0\.01 MB"):
+        DocxReader().read(_saved(document, tmp_path, "stor.docx"), settings)
+
+
+def test_a_damaged_part_is_named_in_plain_words(tmp_path, settings):
+    good = tmp_path / "god.docx"
+    docx.Document().save(str(good))
+    with zipfile.ZipFile(good) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    members["word/styles.xml"] = b"<w:styles><w:style></w:styles>"  # tags do not match
+    damaged = tmp_path / "skadet.docx"
+    with zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    with pytest.raises(CorruptFile, match=r"DOCX part word/styles\.xml is damaged \(XML error"):
+        DocxReader().read(damaged, settings)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 
+import pdfplumber
+import pypdfium2 as pdfium
 import pytest
 
+import ingest.pdf as pdf_reader
+import ingest.pdfium_text as pdfium_reader
 from ingest.pdf import PdfReader
-from ops_search.errors import CorruptFile, EmptyFile, EncryptedPDF
+from ingest.pdf_layout import PlainLine, _find_gutter
+from ingest.pdf_plain import plain_blocks
+from ops_search.errors import CorruptFile, EmptyFile, EncryptedPDF, IngestError
 from tests.conftest import CORPUS, FIXTURES, read_document
 from tests.fixtures import build_fixtures as fx
 
@@ -146,3 +153,217 @@ def test_chunk_page_anchors_are_exact_across_page_breaks(kora, settings):
     offset = kora.text.index(phrase)
     holder = next(c for c in chunks if c.char_start <= offset < c.char_end)
     assert holder.page_start <= 8 <= holder.page_end and page_of(offset) == 8
+
+
+# --- one odd page must not cost the file -----------------------------------------------------
+
+BEYOND_EDGE = FIXTURES / "beyond-page-edge.pdf"
+INDEX_ERROR = "index 619 is out of bounds for axis 0 with size 597"
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def fail_layout_on_page_two(monkeypatch) -> None:
+    """Make the gutter search raise on the page that holds ``BEYOND_EDGE_MARKER`` (page 2)."""
+    original = pdf_reader._find_gutter
+
+    def find_gutter(words, width, x0=0.0):
+        if any(w["text"] == fx.BEYOND_EDGE_MARKER for w in words):
+            raise IndexError(INDEX_ERROR)
+        return original(words, width, x0)
+
+    monkeypatch.setattr(pdf_reader, "_find_gutter", find_gutter)
+
+
+def test_word_beyond_the_right_page_edge_costs_neither_page_nor_file(settings):
+    doc = read_document(BEYOND_EDGE, settings)
+    assert doc.degraded_pages == {}
+    assert flat(doc.page_text(1)) == flat(fx.BEYOND_EDGE_PAGES[0])
+    page2 = doc.page_text(2).replace(fx.BEYOND_EDGE_WORD, "")
+    assert flat(page2) == flat(fx.BEYOND_EDGE_PAGES[1])
+
+
+def test_two_column_page_whose_box_does_not_start_at_zero_reads_left_before_right(settings):
+    doc = read_document(FIXTURES / "two-column-offset-box.pdf", settings)
+    assert flat(doc.text) == flat(fx.TWO_COLUMN_READING_ORDER)
+
+
+def test_gutter_search_measures_from_the_page_box_and_skips_words_outside_it():
+    def word(x0, x1):
+        return {"x0": x0, "x1": x1, "top": 0.0, "bottom": 10.0, "text": "ord"}
+
+    box_x0, width = 1000.0, 600.0  # a page box from x = 1000 to 1600
+    words = [word(1060 + i % 4 * 55, 1105 + i % 4 * 55) for i in range(30)]  # left column
+    words += [word(1330 + i % 4 * 55, 1375 + i % 4 * 55) for i in range(30)]  # right column
+    words += [word(900, 950), word(1700, 1800)]  # wholly outside the box, left and right
+    gutter = _find_gutter(words, width, box_x0)
+    assert gutter is not None and 1270 <= gutter <= 1330
+
+
+def test_page_whose_layout_analysis_raises_is_read_as_plain_text_and_flagged(settings, monkeypatch):
+    fail_layout_on_page_two(monkeypatch)
+    doc = read_document(BEYOND_EDGE, settings)
+    assert list(doc.degraded_pages) == [2]
+    assert doc.degraded_pages[2] == (
+        f"layout analysis failed (IndexError: {INDEX_ERROR}); read as plain text"
+    )
+    assert flat(doc.page_text(2).replace(fx.BEYOND_EDGE_WORD, "")) == flat(fx.BEYOND_EDGE_PAGES[1])
+    assert flat(doc.page_text(1)) == flat(fx.BEYOND_EDGE_PAGES[0])
+
+
+def test_layout_failure_is_logged_with_its_traceback_naming_file_and_page(
+    settings, monkeypatch, caplog
+):
+    fail_layout_on_page_two(monkeypatch)
+    with caplog.at_level(logging.ERROR, logger="ops_search.ingest"):
+        PdfReader().read(BEYOND_EDGE, settings)
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.name == "ops_search.ingest"
+    assert str(BEYOND_EDGE) in record.getMessage() and "page 2" in record.getMessage()
+    assert record.exc_info and record.exc_info[0] is IndexError
+
+
+def test_page_pdfplumber_cannot_read_at_all_is_read_with_pypdfium2(settings, monkeypatch):
+    fail_layout_on_page_two(monkeypatch)
+
+    def unreadable(page):
+        raise ValueError("pdfminer cannot parse this page's content stream")
+
+    monkeypatch.setattr(pdf_reader, "plumber_lines", unreadable)
+    doc = read_document(BEYOND_EDGE, settings)
+    assert doc.degraded_pages[2].endswith("; read as plain text with pypdfium2")
+    page2 = doc.page_text(2).replace(fx.BEYOND_EDGE_WORD, "")
+    assert flat(page2) == flat(fx.BEYOND_EDGE_PAGES[1])
+
+
+def test_failed_page_without_any_text_is_ocred(settings, monkeypatch):
+    fail_layout_on_page_two(monkeypatch)
+    monkeypatch.setattr(pdf_reader, "plumber_lines", lambda page: [])
+    monkeypatch.setattr(pdf_reader.PdfiumPages, "lines", lambda self, number: [])
+    asked = []
+
+    def ocr(path, numbers, settings, on_done=None):
+        asked.extend(numbers)
+        return {n: "Tekst læst med OCR." for n in numbers}
+
+    monkeypatch.setattr(pdf_reader, "ocr_pages", ocr)
+    doc = read_document(BEYOND_EDGE, settings)
+    assert asked == [2]
+    assert doc.pages[1].ocr and doc.page_text(2) == "Tekst læst med OCR."
+    assert doc.degraded_pages[2].endswith("; no text found, read by OCR")
+
+
+def test_page_whose_block_building_raises_is_read_as_plain_text_and_flagged(settings, monkeypatch):
+    original = pdf_reader._page_blocks
+
+    def page_blocks(page, *args):
+        if page.number == 2:
+            raise KeyError("size")
+        return original(page, *args)
+
+    monkeypatch.setattr(pdf_reader, "_page_blocks", page_blocks)
+    doc = read_document(BEYOND_EDGE, settings)
+    assert doc.degraded_pages == {2: "block building failed (KeyError: 'size'); read as plain text"}
+    assert fx.BEYOND_EDGE_MARKER in doc.page_text(2)
+
+
+@pytest.mark.parametrize(
+    ("step", "warning"),
+    [
+        ("_remove_running_lines", "running headers and footers were left in the text"),
+        ("_font_levels", "headings were not detected"),
+    ],
+)
+def test_document_wide_step_that_raises_costs_only_that_step(settings, monkeypatch, step, warning):
+    def broken(*args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(pdf_reader, step, broken)
+    extracted = PdfReader().read(BEYOND_EDGE, settings)
+    assert any(warning in w and "ZeroDivisionError" in w for w in extracted.warnings)
+    assert {b.page for b in extracted.blocks} == {1, 2}
+
+
+def test_bug_the_fallbacks_cannot_absorb_is_not_reported_as_a_corrupt_file(settings, monkeypatch):
+    fail_layout_on_page_two(monkeypatch)
+
+    def buggy(*args):
+        raise TypeError("unsupported operand type(s)")
+
+    monkeypatch.setattr(pdf_reader, "plain_blocks", buggy)
+    with pytest.raises(TypeError) as caught:
+        PdfReader().read(BEYOND_EDGE, settings)
+    assert not isinstance(caught.value, IngestError)
+
+
+def test_plain_text_fallback_splits_paragraphs_at_line_gaps_and_undoes_hyphenation():
+    lines = [
+        PlainLine("Kommunerne har indgået et samar-", 100, 110),
+        PlainLine("bejde om botilbud.", 114, 124),
+        PlainLine("Næste afsnit begynder efter en tom linje.", 142, 152),
+    ]
+    blocks = plain_blocks(lines, 7, set())
+    assert [(b.page, b.text) for b in blocks] == [
+        (7, "Kommunerne har indgået et samarbejde om botilbud."),
+        (7, "Næste afsnit begynder efter en tom linje."),
+    ]
+
+
+# --- a file pdfminer cannot parse -------------------------------------------------------------
+
+DAMAGED = FIXTURES / "damaged-catalog.pdf"
+
+
+def test_file_pdfminer_cannot_parse_is_read_with_pypdfium2(settings):
+    # the fixture's point: pdfminer refuses it
+    with pytest.raises(Exception, match="Invalid dictionary construct"), pdfplumber.open(DAMAGED):
+        pass
+    doc = read_document(DAMAGED, settings)
+    assert doc.reader == "pypdfium2"
+    assert [flat(doc.page_text(n)) for n in (1, 2)] == list(fx.DAMAGED_CATALOG_PAGES)
+    assert "Invalid dictionary construct" in doc.warnings[0] and "pypdfium2" in doc.warnings[0]
+
+
+def test_page_pypdfium2_cannot_read_in_the_fallback_is_skipped_not_the_file(settings, monkeypatch):
+    original = pdfium_reader.pdfium_lines
+    calls = []
+
+    def pdfium_lines(page):
+        calls.append(page)
+        if len(calls) == 2:
+            raise pdfium.PdfiumError("Failed to load page.")
+        return original(page)
+
+    monkeypatch.setattr(pdfium_reader, "pdfium_lines", pdfium_lines)
+    doc = read_document(DAMAGED, settings)
+    assert doc.pages[1].skipped == "pypdfium2 cannot read the page (Failed to load page.)"
+    assert flat(doc.page_text(1)) == fx.DAMAGED_CATALOG_PAGES[0]
+
+
+def test_encrypted_file_pdfminer_cannot_parse_is_still_reported_as_encrypted(settings, monkeypatch):
+    def cannot_parse(path):
+        raise ValueError("Invalid dictionary construct")
+
+    monkeypatch.setattr(pdf_reader.pdfplumber, "open", cannot_parse)
+    with pytest.raises(EncryptedPDF, match=r"encrypted PDF \(password required\)"):
+        PdfReader().read(FIXTURES / "encrypted.pdf", settings)
+
+
+def test_file_no_reader_can_parse_is_corrupt_naming_both_readers(settings):
+    with pytest.raises(CorruptFile) as caught:
+        PdfReader().read(FIXTURES / "corrupt.pdf", settings)
+    assert "corrupt PDF (Unexpected EOF; pypdfium2: " in str(caught.value)
+
+
+# --- accents typeset as glyphs of their own ------------------------------------------------------
+
+
+def test_accent_glyphs_set_beside_their_letters_are_read_as_accented_letters(settings):
+    tex = FIXTURES / "tex-accents.pdf"
+    with pdfplumber.open(tex) as pdf:
+        raw = pdf.pages[0].extract_text()
+    assert "fu¨r" in raw and "pa˚" in raw and "na¨ıve" in raw  # what the text layer holds
+    doc = read_document(tex, settings)
+    assert flat(doc.text) == flat(" ".join((*fx.TEX_ACCENTS_LINES, fx.TEX_ACCENTS_CODE)))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from ingest.text import TextReader
-from ops_search.errors import EmptyFile
+from ingest.chunk import Chunker
+from ingest.clean import join_lines
+from ingest.text import TextReader, join_paragraph
+from ops_search.config import Settings
+from ops_search.errors import EmptyFile, IngestError
 from tests.conftest import FIXTURES, read_document
 from tests.fixtures import build_fixtures as fx
+from tests.fixtures.hostile import long_line
 
 
 @pytest.mark.parametrize(
@@ -52,3 +58,48 @@ def test_form_feeds_are_page_breaks(settings, tmp_path):
     doc = read_document(path, settings)
     assert doc.page_count == 2
     assert doc.page_text(2) == "Anden side."
+
+
+# --- size and time ----------------------------------------------------------------------------
+
+
+def test_text_over_the_limit_is_refused_with_its_size_and_the_limit(tmp_path):
+    settings = Settings(data_dir=tmp_path, max_text_mb=1, _env_file=None)
+    path = tmp_path / "stor.txt"
+    path.write_bytes(long_line(2_000_000))
+    with pytest.raises(
+        IngestError,
+        match=r"stor\.txt: text of 2\.0 MB is over the limit of 1 MB \(OPS_MAX_TEXT_MB\)",
+    ):
+        TextReader().read(path, settings)
+
+
+def test_a_paragraph_of_many_lines_joins_as_join_lines_does(tmp_path):
+    vocabulary = {"offentlig-privat", "samarbejde"}
+    for lines in (
+        ["Et samar-", "bejde mellem kommu-", "nerne om bo-", "og døgntilbud og OPS-", "modellen."],
+        ["offentlig-", "privat samarbejde", "", "  mellem  ", "Region-", "Sjælland"],
+        ["x" * 200 + "-", "y", "kort"],
+    ):
+        assert join_paragraph(lines, vocabulary) == join_lines(lines, vocabulary)
+
+
+def test_a_paragraph_of_many_lines_joins_in_linear_time():
+    # join_lines rescans all it has joined at every line: 2,000 such lines took 47 s.
+    line = "kommunen leverer ydelser til borgerne på det specialiserede socialområde, og "
+    started = time.monotonic()
+    joined = join_paragraph([line] * 20_000, set())
+    assert time.monotonic() - started < 5
+    assert len(joined.split()) == 20_000 * len(line.split())
+
+
+def test_ten_megabytes_on_one_line_read_and_chunk_in_seconds_under_a_raised_limit(tmp_path):
+    settings = Settings(data_dir=tmp_path, max_text_mb=40, _env_file=None)
+    path = tmp_path / "lang-linje.txt"
+    path.write_bytes(long_line(10_000_000))
+    started = time.monotonic()
+    doc = read_document(path, settings)
+    chunks = Chunker(settings).chunk(doc)
+    assert time.monotonic() - started < 30  # measured ≈ 5 s; the chunker alone took 290 s on 30 MB
+    assert all(len(c.text.split()) <= settings.chunk_max_words for c in chunks)
+    assert chunks[-1].char_end == len(doc.text)

