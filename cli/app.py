@@ -88,16 +88,11 @@ def _dry_run(paths: list[Path], settings: Settings, reporter: Reporter, as_json:
     import tempfile
 
     from ingest.driver import ReaderPool
-    from ingest.pipeline import Summary, count_pages, describe, discover
+    from ingest.pipeline import Summary, describe, report_read, start_batch
 
     summary = Summary()
     started = time.monotonic()
-    files, missing = discover(paths)
-    reporter.start(len(files) + len(missing), sum(count_pages(f) for f in files))
-    for message in missing:
-        summary.files += 1
-        summary.failed += 1
-        reporter.error(message)
+    files = start_batch(paths, reporter, summary)
     # A dry run writes nothing under the data folder: tracebacks go to a temporary log.
     log_file = Path(tempfile.gettempdir()) / "ops-search-dry-run.log"
     workers = settings.read_workers or settings.cpu_threads  # nothing else competes here
@@ -105,13 +100,8 @@ def _dry_run(paths: list[Path], settings: Settings, reporter: Reporter, as_json:
         with ReaderPool(settings, workers=workers, log_file=log_file) as readers:
             items = [(f, None) for f in files]
             for result in readers.read_all(items, on_page=lambda _n, ocr: reporter.page_done(ocr)):
-                reporter.file_started(result.source)
-                summary.add(result)
-                if result.error or result.document is None:
-                    reporter.error(result.error or f"{result.path}: not read")
+                if report_read(result, reporter, summary) is None:
                     continue
-                for warning in result.document.warnings:
-                    reporter.warning(warning)
                 summary.ingested += 1
                 reporter.file_done(result.source, describe(result))
                 if as_json:

@@ -192,26 +192,30 @@ def join_lines(lines: Iterable[str], vocabulary: set[str] | None = None) -> str:
     of the document, hyphenated compounds included). Otherwise it is a typesetting
     hyphen and the word is joined ("samar-" + "bejde" → "samarbejde").
     """
-    out = ""
+    parts: list[str] = []
+    # The joined text's trailing run without whitespace: the hyphen rule looks at nothing else
+    # (a word and its hyphen hold no space), so no line rescans what was joined before it.
+    tail = ""
     for raw in lines:
         line = normalize_line(raw)
         if not line:
             continue
-        if not out:
-            out = line
-            continue
-        end = _WORD_END_HYPHEN_RE.search(out)
+        sep = " "
+        end = _WORD_END_HYPHEN_RE.search(tail) if parts else None
         start = _WORD_START_RE.match(line)
         if end and start:
-            head, tail = end.group(1), start.group(1)
-            if _hyphen_is_real(head, tail, vocabulary):
-                joined_with_hyphen = tail.lower() not in _SUSPENDED_NEXT
-                out = out + line if joined_with_hyphen else out + " " + line
-            else:
-                out = out[:-1] + line
-        else:
-            out = out + " " + line
-    return out
+            head, first = end.group(1), start.group(1)
+            if _hyphen_is_real(head, first, vocabulary):
+                sep = "" if first.lower() not in _SUSPENDED_NEXT else " "
+            else:  # a typesetting hyphen: dropped
+                parts[-1] = parts[-1][:-1]
+                tail = tail[:-1]
+                sep = ""
+        piece = sep + line if parts else line
+        parts.append(piece)
+        last_run = line.rsplit(None, 1)
+        tail = tail + piece if sep == "" and len(last_run) == 1 else last_run[-1]
+    return "".join(parts)
 
 
 def _hyphen_is_real(head: str, tail: str, vocabulary: set[str] | None) -> bool:

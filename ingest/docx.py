@@ -21,7 +21,7 @@ from lxml import etree
 from ingest.base import Extracted, PageCallback
 from ingest.clean import normalize_line
 from ingest.safezip import check_zip
-from ingest.text import refuse_oversized
+from ingest.text import refuse_oversized, utf8_size
 from ops_search.config import Settings
 from ops_search.errors import CorruptFile, EmptyFile, IngestError
 from ops_search.models import Block
@@ -57,7 +57,7 @@ class DocxReader:
             raise
         except Exception as err:  # python-docx raises many types on bad input: name them all
             raise CorruptFile(path, _explain(path, err)) from err
-        refuse_oversized(path, sum(len(b.text.encode("utf-8")) for b in blocks), settings)
+        refuse_oversized(path, sum(utf8_size(b.text) for b in blocks), settings)
         page_count = max((b.page for b in blocks), default=1)
         if on_page:
             for n in range(1, page_count + 1):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 
@@ -19,9 +20,13 @@ from ingest.base import PageCallback
 from ingest.chunk import Chunker
 from ingest.document import build_document, sha256_of
 from ingest.readers import EXTENSIONS, reader_for
+from ingest.text import refuse_oversized, utf8_size
 from ops_search.config import Settings
 from ops_search.errors import IngestError
 from ops_search.models import Chunk, Document
+
+if TYPE_CHECKING:  # the reader processes import this module: no display library for them
+    from ops_search.progress import Reporter
 
 log = logging.getLogger("ops_search.ingest")
 
@@ -168,7 +173,8 @@ def extract(
             if extracted.skipped_pages:
                 raise IngestError(path, "no text and OCR unavailable")
             raise IngestError(path, "no text found")
-        _check_text_size(path, document.text, settings)
+        # Readers of text, HTML and DOCX refuse earlier; this covers PDFs and any other.
+        refuse_oversized(path, utf8_size(document.text), settings)
         result.document = document
         result.chunks = Chunker(settings).chunk(document)
     except IngestError as err:
@@ -188,19 +194,34 @@ def extract(
     return result
 
 
-def _check_text_size(path: Path, text: str, settings: Settings) -> None:
-    size_mb = len(text.encode("utf-8")) / 1e6
-    if size_mb > settings.max_text_mb:
-        raise IngestError(
-            path,
-            f"text of {size_mb:.1f} MB is over the limit of {settings.max_text_mb:g} MB "
-            "(OPS_MAX_TEXT_MB); not indexed",
-        )
-
-
 def _short(err: BaseException) -> str:
     text = f"{type(err).__name__}: {err}"
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def start_batch(paths: Iterable[Path], reporter: Reporter, summary: Summary) -> list[Path]:
+    """The files under ``paths``, with the progress display started and every missing path
+    counted and reported (shared by ingest and the dry run)."""
+    files, missing = discover(paths)
+    reporter.start(len(files) + len(missing), sum(count_pages(f) for f in files))
+    for message in missing:
+        summary.files += 1
+        summary.failed += 1
+        summary.errors.append(message)
+        reporter.error(message)
+    return files
+
+
+def report_read(result: Extraction, reporter: Reporter, summary: Summary) -> Document | None:
+    """Count and report one file as read; its document, when it has one to use."""
+    reporter.file_started(result.source)
+    summary.add(result)
+    if result.error or result.document is None:
+        reporter.error(result.error or f"{result.path}: not read")
+        return None
+    for warning in result.document.warnings:
+        reporter.warning(warning)
+    return result.document
 
 
 def describe(result: Extraction) -> str:

@@ -14,11 +14,6 @@ from ops_search.models import Block, Format
 _MD_HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _NUMBERED_HEADING_RE = re.compile(r"^\d+(?:\.\d+)*\.?\s+\S")
 _FORM_FEED = "\f"
-# Longer than any real word (see join_paragraph).
-_JOIN_WINDOW = 80
-# As in clean.join_lines: a word and a hyphen ending the text, a word starting a line.
-_WORD_END_HYPHEN_RE = re.compile(r"(\w+)-$")
-_WORD_START_RE = re.compile(r"^(\w+)")
 _VOCAB_PIECE = 1 << 20
 
 
@@ -102,7 +97,7 @@ class TextReader:
                 match = _MD_HEADING_RE.match(line.strip())
                 if match:
                     if rest:
-                        text = join_paragraph(rest, vocab)
+                        text = join_lines(rest, vocab)
                         out.append(Block(kind="text", text=text, page=page))
                         rest = []
                     level = len(match.group(1))
@@ -110,7 +105,7 @@ class TextReader:
                 else:
                     rest.append(line)
             if rest:
-                out.append(Block(kind="text", text=join_paragraph(rest, vocab), page=page))
+                out.append(Block(kind="text", text=join_lines(rest, vocab), page=page))
             return out
         if len(lines) == 1:
             text = normalize_line(lines[0])  # what join_lines makes of one line
@@ -122,7 +117,7 @@ class TextReader:
         if sum(1 for ln in lines if ln.lstrip().startswith(("-", "•", "*", "–"))) >= 2:
             text = "\n".join(normalize_line(ln) for ln in lines)
         else:
-            text = join_paragraph(lines, vocab)
+            text = join_lines(lines, vocab)
         return [Block(kind="text", text=text, page=page)] if text else []
 
 
@@ -139,40 +134,6 @@ def _looks_like_heading(line: str) -> bool:
     if line.lower().startswith(("beslutning", "indstilling")):  # decision labels, not sections
         return False
     return line[0].isupper() or bool(_NUMBERED_HEADING_RE.match(line))
-
-
-def join_paragraph(lines: list[str], vocab: set[str]) -> str:
-    """``clean.join_lines`` in linear time.
-
-    join_lines searches all the text joined so far for a line-end hyphen once per line, so a
-    paragraph of n lines costs n² (a hard-wrapped file with a 2,000-line paragraph took 47 s).
-    Its rule looks only at the word before each line break and the word after it, so here
-    each line is normalized once, as join_lines does, the word before the break is found in
-    the last ``_JOIN_WINDOW`` characters joined, and join_lines itself decides on just the
-    two words. Only a word longer than the window can come out differently.
-    """
-    parts: list[str] = []
-    tail = ""  # the end of the text joined so far
-    for raw in lines:
-        line = normalize_line(raw)
-        if not line:
-            continue
-        sep = " "
-        end = _WORD_END_HYPHEN_RE.search(tail) if parts else None
-        start = _WORD_START_RE.match(line)
-        if end and start:
-            head, first = end.group(1), start.group(1)
-            decided = join_lines([f"{head}-", first], vocab)
-            if decided == f"{head}-{first}":  # a real hyphen: kept, no space
-                sep = ""
-            elif decided == f"{head}{first}":  # a typesetting hyphen: dropped
-                parts[-1] = parts[-1][:-1]
-                tail = tail[:-1]
-                sep = ""
-        piece = sep + line if parts else line
-        parts.append(piece)
-        tail = (tail + piece)[-_JOIN_WINDOW:]
-    return "".join(parts)
 
 
 def _pieces(text: str):

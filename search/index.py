@@ -8,8 +8,9 @@ Order of writes per document (what makes re-runs converge after a crash):
 4. mark its record ``complete`` — only now does the document count as indexed,
 5. remove the previous version of the same file, if its content changed.
 
-Opening the index, and each ``ingest``, first undoes what a killed writer left behind
-(:mod:`search.recovery`); a document that fails half-way in this process is undone at once.
+Opening the index for writing first undoes what a killed writer left behind
+(:mod:`search.recovery`); a document that fails half-way in this process is undone at once,
+so ``ingest`` on an open index has nothing more to recover.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 
 from ingest.document import sha256_of
 from ingest.driver import ReaderPool, ingest_log
-from ingest.pipeline import Summary, count_pages, describe, discover, source_name
+from ingest.pipeline import Summary, describe, report_read, source_name, start_batch
 from ops_search.config import Settings
 from ops_search.models import Chunk, Document
 from ops_search.progress import Reporter
@@ -196,17 +197,10 @@ class Index:
     ) -> Summary:
         """Index every supported file under ``paths``; unchanged files are skipped by hash."""
         started = time.monotonic()
-        recover(self)  # cheap when there is nothing to do; see search.recovery
         summary = Summary()
         paths = list(paths)
-        files, missing = discover(paths)
+        files = start_batch(paths, reporter, summary)
         known = self.catalog.by_source()
-        reporter.start(len(files) + len(missing), sum(count_pages(f) for f in files))
-        for message in missing:
-            summary.files += 1
-            summary.failed += 1
-            summary.errors.append(message)
-            reporter.error(message)
 
         todo: list[tuple[Path, str | None]] = []  # with the hash, so no file is hashed twice
         for path in files:
@@ -232,15 +226,9 @@ class Index:
         # Files are read in worker processes ahead of this loop, which embeds meanwhile.
         with ReaderPool(self.settings, log_file=ingest_log(self.settings)) as readers:
             for result in readers.read_all(todo, on_page=lambda _n, ocr: reporter.page_done(ocr)):
-                reporter.file_started(result.source)
-                summary.add(result)
-                if result.error:
-                    reporter.error(result.error)
+                document = report_read(result, reporter, summary)
+                if document is None:
                     continue
-                document = result.document
-                assert document is not None
-                for warning in document.warnings:
-                    reporter.warning(warning)
                 reporter.add_passages(len(result.chunks))
                 self.add_document(document, result.chunks, reporter, file=result.path)
                 written = True
