@@ -24,6 +24,9 @@ pytestmark = pytest.mark.slow
 # A press release cut into ≈50 small passages (SMALL_PASSAGES): two write batches, so that a
 # kill can fall between them, for little embedding.
 LARGE = CORPUS / "kkr-sjaelland-pressemeddelelse-partnerskab-2025.pdf"
+# A long report sent with it keeps the job running for many more batches, so that the kill
+# lands inside the job however fast the embedder is.
+LONGER = CORPUS / "kora-2013-ops-specialiserede-socialomraade.pdf"
 SMALL_PASSAGES = {
     "OPS_CHUNK_WORDS": "20",
     "OPS_CHUNK_MAX_WORDS": "20",
@@ -69,9 +72,11 @@ def test_server_killed_during_an_upload_resumes_the_job(tmp_path):
     server = start_server(env, port)
     url = f"http://127.0.0.1:{port}"
     try:
-        with LARGE.open("rb") as fh:
-            r = httpx.post(url + "/documents", files={"files": ("partnerskab.pdf", fh)},
-                           headers=headers, timeout=120)  # fmt: skip
+        files = [
+            ("files", ("partnerskab.pdf", LARGE.read_bytes())),
+            ("files", ("kora.pdf", LONGER.read_bytes())),
+        ]
+        r = httpx.post(url + "/documents", files=files, headers=headers, timeout=120)
         assert r.status_code == 202, r.text
         job_url = url + r.headers["location"]
         job = wait(
@@ -98,15 +103,17 @@ def test_server_killed_during_an_upload_resumes_the_job(tmp_path):
         after = httpx.get(job_url).json()
         assert "stopped while this job ran" in after["message"]
         done = wait(lambda: (j := httpx.get(job_url).json())["status"] == "done" and j, "resume")
-        assert done["files"][0]["status"] == "done"
-        assert done["passages_done"] == done["passages_total"] == done["files"][0]["passages"]
+        assert [f["status"] for f in done["files"]] == ["done", "done"]
+        passages = sum(f["passages"] for f in done["files"])
+        assert done["passages_done"] == done["passages_total"] == passages
         stats = consistent(url, headers)
-        assert stats["documents"] == 1 and stats["chunks"] == done["passages_total"]
+        assert stats["documents"] == 2 and stats["chunks"] == done["passages_total"]
 
-        doc_id = done["files"][0]["document_id"]
-        assert httpx.delete(f"{url}/documents/{doc_id}", headers=headers).status_code == 204
+        for entry in done["files"]:
+            doc_id = entry["document_id"]
+            assert httpx.delete(f"{url}/documents/{doc_id}", headers=headers).status_code == 204
+            assert not (tmp_path / "data" / "files" / doc_id).exists()
         assert consistent(url, headers)["chunks"] == 0
-        assert not (tmp_path / "data" / "files" / doc_id).exists()
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -159,8 +166,11 @@ def test_a_job_stopped_by_a_shutdown_goes_on_at_the_next_start(settings, embedde
     )
     with TestClient(create_app(settings, embedder=embedder)) as client:
         client.headers["X-API-Key"] = API_KEY
-        with LARGE.open("rb") as fh:
-            r = client.post("/documents", files={"files": ("partnerskab.pdf", fh)})
+        files = [
+            ("files", ("partnerskab.pdf", LARGE.read_bytes())),
+            ("files", ("kora.pdf", LONGER.read_bytes())),
+        ]
+        r = client.post("/documents", files=files)
         job_url = r.headers["location"]
         wait(lambda: client.get(job_url).json()["passages_done"] >= WRITE_BATCH, "a batch")
     # Shut down: the job stopped after its batch; nothing of its document is left.
@@ -170,11 +180,15 @@ def test_a_job_stopped_by_a_shutdown_goes_on_at_the_next_start(settings, embedde
             pytest.skip("the job finished before the shutdown reached it")
         [stopped] = unfinished
         assert stopped.resumed == 0 and stopped.status == "running"
-        assert index.store.count() == 0 and index.catalog.interrupted() == []
+        # Only the files the job finished are in the index: the one it was in is undone.
+        record = Job.model_validate_json(stopped.record)
+        finished = sum(f.passages for f in record.files if f.status == "done")
+        assert record.files[-1].status != "done"
+        assert index.store.count() == finished and index.catalog.interrupted() == []
 
     with TestClient(create_app(settings, embedder=embedder)) as client:
         done = wait(lambda: (j := client.get(job_url).json())["status"] == "done" and j, "the job")
         assert "it went on after the restart" in done["message"]
         assert client.get("/health").json() == {
-            **client.get("/health").json(), "documents": 1, "chunks": done["passages_total"]
+            **client.get("/health").json(), "documents": 2, "chunks": done["passages_total"]
         }  # fmt: skip
