@@ -205,37 +205,56 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 @app.command("eval")
 def evaluate(
-    qrels: Annotated[Path, typer.Argument(help="JSON lines with query and answer_contains.")],
+    qrels: Annotated[
+        list[Path],
+        typer.Argument(help="Qrels files (JSON lines: query, answer_contains), one per set."),
+    ],
     mode: Annotated[
         list[str] | None, typer.Option("--mode", help="Repeat for several; default all.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     misses: Annotated[bool, typer.Option("--misses", help="List queries not found.")] = False,
 ) -> None:
-    """Recall@1/5/10 and MRR@10 per query kind, for each mode."""
-    from search.eval import evaluate as run_eval
-    from search.eval import format_reports, load_qrels
+    """Recall@1/5/10 and MRR@10 per set, query kind and mode, then one line per set."""
+    from search.eval import evaluate_sets, format_reports, format_summary, load_qrels, set_name
     from search.index import Index
     from search.query import MODES, Searcher
 
     modes = [_check_mode(m) for m in (mode or MODES)]
-    rows = load_qrels(qrels)
+    sets = []
+    for path in qrels:
+        try:
+            sets.append((set_name(path), load_qrels(path)))
+        except OSError as err:
+            raise OpsSearchError(f"cannot read the qrels file {path}: {err.strerror}") from err
+        except ValueError as err:  # names the file and line
+            raise OpsSearchError(str(err)) from err
+    names = [name for name, _ in sets]
+    if len(set(names)) < len(names):
+        raise OpsSearchError(f"two qrels files share a name ({', '.join(names)}): rename one")
     settings = Settings()
     _require_index(settings)
     with Index.open(settings, role="eval") as index:
         _require_contents(index)
-        searcher = Searcher(index)
-        reports = [run_eval(searcher, rows, m) for m in modes]  # type: ignore[arg-type]
+        results = evaluate_sets(Searcher(index), sets, modes)  # type: ignore[arg-type]
     if as_json:
-        typer.echo(json.dumps({r.mode: r.table for r in reports}, indent=2))
+        tables = {r.name: {m.mode: m.table for m in r.reports} for r in results}
+        typer.echo(json.dumps(tables, indent=2))
     else:
-        typer.echo(format_reports(reports))
+        for result in results:
+            typer.echo(f"== {result.name} ({result.size} queries)")
+            typer.echo(format_reports(result.reports))
+            typer.echo("")
+        typer.echo(format_summary(results))
     if misses:
-        for report in reports:
-            for qrel in rows:
-                rank = report.ranks[qrel.id]
-                if rank is None or rank > 5:
-                    typer.echo(f"{report.mode:<7} {qrel.id} rank={rank} {qrel.query}")
+        for result, (_, rows) in zip(results, sets, strict=True):
+            for report in result.reports:
+                for qrel in rows:
+                    rank = report.ranks[qrel.id]
+                    if rank is None or rank > 5:
+                        typer.echo(
+                            f"{result.name} {report.mode:<7} {qrel.id} rank={rank} {qrel.query}"
+                        )
 
 
 def _require_index(settings: Settings) -> None:

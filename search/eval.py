@@ -1,4 +1,5 @@
-"""Retrieval quality on a qrels file: Recall@1/5/10 and MRR@10 per query kind and overall.
+"""Retrieval quality on qrels files: Recall@1/5/10 and MRR@10 per query kind and overall,
+per set (one qrels file is one set), so that a ranking change is judged on every set at once.
 
 Format (one JSON object per line): ``{"id", "query", "kind", "answer_contains": [str, ...],
 "page"?: int}``. A result is relevant when its text contains any ``answer_contains`` string
@@ -87,6 +88,43 @@ def evaluate(searcher: Searcher, qrels: list[Qrel], mode: Mode) -> ModeReport:
         report.table[kind] = {m: v / counts[kind] for m, v in metrics.items()}
     report.counts = dict(counts)
     return report
+
+
+@dataclass
+class SetReport:
+    """One qrels file evaluated in every mode asked for."""
+
+    name: str
+    reports: list[ModeReport]
+
+    @property
+    def size(self) -> int:
+        return self.reports[0].counts.get("all", 0) if self.reports else 0
+
+
+def set_name(path: Path) -> str:
+    return path.name.removesuffix(".jsonl").removesuffix(".json")
+
+
+def evaluate_sets(
+    searcher: Searcher, sets: list[tuple[str, list[Qrel]]], modes: list[Mode]
+) -> list[SetReport]:
+    return [
+        SetReport(name, [evaluate(searcher, qrels, mode) for mode in modes]) for name, qrels in sets
+    ]
+
+
+def format_summary(sets: list[SetReport]) -> str:
+    """One line per set and mode with the overall figures; the line a change is judged by."""
+    metrics = [f"R@{k}" for k in CUTOFFS] + ["MRR@10"]
+    width = max([len(s.name) for s in sets] + [3])
+    lines = [f"{'set':<{width}} {'mode':<8} {'n':>3} " + " ".join(f"{m:>7}" for m in metrics)]
+    for result in sets:
+        for report in result.reports:
+            row = report.table.get("all", {})
+            values = " ".join(f"{row.get(m, 0.0):>7.3f}" for m in metrics)
+            lines.append(f"{result.name:<{width}} {report.mode:<8} {result.size:>3} {values}")
+    return "\n".join(lines)
 
 
 def format_reports(reports: list[ModeReport]) -> str:

@@ -48,18 +48,38 @@ def test_relevance_ignores_case_and_whitespace():
     assert not is_relevant(hit, Qrel("x", "q", "k", ["det blev besluttet"], page=5))
 
 
-def test_eval_command_prints_a_table_per_mode(corpus_index, tmp_path):
-    path = tmp_path / "qrels.jsonl"
-    path.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QRELS[:2]), "utf-8")
+def test_eval_command_prints_a_table_per_set_and_mode_then_a_line_per_set(corpus_index, tmp_path):
+    first, second = tmp_path / "keyword.jsonl", tmp_path / "factual.jsonl"
+    first.write_text(json.dumps(QRELS[0], ensure_ascii=False), "utf-8")
+    second.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QRELS[1:]), "utf-8")
     env = {**os.environ, "OPS_DATA_DIR": str(corpus_index.data_dir),
            "OPS_CACHE_DIR": str(corpus_index.cache_dir)}  # fmt: skip
     proc = subprocess.run(
-        [str(ROOT / ".venv/bin/ops-search"), "eval", str(path), "--mode", "sparse",
+        [str(ROOT / ".venv/bin/ops-search"), "eval", str(first), str(second), "--mode", "sparse",
          "--mode", "dense"],
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split()[:3] == ["mode", "kind", "n"]
-    assert any(ln.startswith("sparse") and " all " in ln for ln in lines)
-    assert any(ln.startswith("dense") and " all " in ln for ln in lines)
+    assert "== keyword (1 queries)" in lines and "== factual (3 queries)" in lines
+    assert lines[1].split()[:3] == ["mode", "kind", "n"]
+    summary = lines[lines.index(next(ln for ln in lines if ln.startswith("set "))) :]
+    rows = {tuple(ln.split()[:3]): ln.split()[3:] for ln in summary[1:]}
+    assert set(rows) == {
+        ("keyword", "sparse", "1"), ("keyword", "dense", "1"),
+        ("factual", "sparse", "3"), ("factual", "dense", "3"),
+    }  # fmt: skip
+    assert rows[("keyword", "sparse", "1")][2] == "1.000"  # R@10 of the one keyword query
+    # The factual set: of its three queries only "b" can be found (page 9 and Apollo cannot).
+    assert float(rows[("factual", "dense", "3")][2]) <= 1 / 3 + 1e-3
+
+
+def test_eval_command_names_a_broken_qrels_file(corpus_index, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "query": "takster"}\n', "utf-8")
+    env = {**os.environ, "OPS_DATA_DIR": str(corpus_index.data_dir),
+           "OPS_CACHE_DIR": str(corpus_index.cache_dir)}  # fmt: skip
+    proc = subprocess.run([str(ROOT / ".venv/bin/ops-search"), "eval", str(bad)],
+                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert f"{bad}:1" in proc.stderr and "answer_contains" in proc.stderr
