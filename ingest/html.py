@@ -36,7 +36,9 @@ _CHROME_TAGS = {
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "form"}
 _CHROME_HINT = re.compile(
     r"(^|[-_ ])(comment|comments|kommentar|reply|respond|sidebar|widget|nav|menu|footer|"
-    r"breadcrumb|share|social|cookie|related\w*|relaterede|newsletter|search|skip)([-_ ]|$)",
+    r"breadcrumb|share|social|cookie|related\w*|relaterede|newsletter|search|skip|"
+    # DocBook's and other generators' page-turn bars: "2. Workflow | Appendiks C. …"
+    r"navheader|navfooter|navbar|pager|pagination)([-_ ]|$)",
     re.IGNORECASE,
 )
 _MAX_HINT_ID = 24

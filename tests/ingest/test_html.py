@@ -93,6 +93,20 @@ def test_a_table_of_nothing_but_links_is_navigation(settings, tmp_path):
     assert _blocks(tmp_path, settings, body) == [("text", "Indhold.")]
 
 
+def test_a_docbook_page_turn_bar_is_navigation(settings, tmp_path):
+    # DocBook's HTML puts a table of the previous, up and next pages above and below each page.
+    bar = (
+        "<table width='100%'><tr><th colspan='3' align='center'>2. Workflow</th></tr><tr>"
+        "<td><a accesskey='p' href='ch01.html'>Forrige</a> </td><th>2. Workflow</th>"
+        "<td align='right'> <a accesskey='n' href='apc.html'>Næste</a></td></tr></table>"
+    )
+    body = (
+        f"<div class='navheader'>{bar}</div><div class='chapter'><p>Indhold om arbejdsgangen."
+        f"</p></div><div class='navfooter'><hr>{bar}<p>Appendiks C. How to Contribute</p></div>"
+    )
+    assert _blocks(tmp_path, settings, body) == [("text", "Indhold om arbejdsgangen.")]
+
+
 # --- text outside tables ----------------------------------------------------------------------
 
 
