@@ -175,7 +175,21 @@ class Chunker:
         while i < len(blocks):
             block = blocks[i]
             if block.kind == "table":
+                # A short paragraph just before the table is its label: it opens the table's
+                # chunk rather than trailing the text before it.
+                label, label_start = blocks[i - 1] if i else None, None
+                if (
+                    label is not None and label.kind == "text"
+                    and _count_words(doc.text, label.char_start, label.char_end) < self.min_words
+                    and len(pending) > carried and pending[-1].end == label.char_end
+                ):  # fmt: skip
+                    k = len(pending)
+                    while k > carried and pending[k - 1].start >= label.char_start:
+                        k -= 1
+                    pending, label_start = pending[:k], label.char_start
                 emit_text(final=True)
+                if lead_start is None:
+                    lead_start = label_start
                 for start, end in self._split_table(block):
                     if lead_start is not None:
                         start, lead_start = lead_start, None
@@ -205,7 +219,8 @@ class Chunker:
         return out
 
     def _merge_small(self, doc: Document, spans: list) -> list:
-        """Fold text chunks under ``min_words`` into a neighbouring text chunk.
+        """Fold text chunks under ``min_words`` into a neighbouring text chunk, or into the
+        table right after them.
 
         Slide-like material has many headings with a line or two under each; alone, such
         a scrap is a poor passage to find or to read. The merged chunk keeps the section
@@ -217,9 +232,14 @@ class Chunker:
 
         out: list = []
         prev_words = 0  # words of out[-1], counted once
-        for span in spans:
+        for i, span in enumerate(spans):
             span_words = words(span[0], span[1])
-            if out:
+            after = spans[i + 1] if i + 1 < len(spans) else None
+            labels_table = (
+                span_words < self.min_words and after is not None and after[2] == "table"
+                and after[3] == span[3]
+            )  # fmt: skip
+            if out and not labels_table:
                 prev = out[-1]
                 small = prev_words < self.min_words or span_words < self.min_words
                 if small and prev[2] == "text" and span[2] == "text":
@@ -230,6 +250,15 @@ class Chunker:
                         out[-1] = (prev[0], end, "text", section, None)
                         prev_words = merged_words
                         continue
+            if out:
+                prev = out[-1]
+                # A scrap of text just before a table is its label ("[NatNum9]", "Eksempel:"):
+                # it opens the table's chunk instead of standing alone.
+                label = prev[2] == "text" and prev_words < self.min_words and prev[3] == span[3]
+                if label and span[2] == "table" and prev_words + span_words <= self.decision_max:
+                    out[-1] = (prev[0], span[1], "table", span[3], span[4])
+                    prev_words += span_words
+                    continue
             out.append(span)
             prev_words = span_words
         return out

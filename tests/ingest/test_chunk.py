@@ -140,6 +140,22 @@ def test_small_sections_join_a_neighbour(seed_chunks, module_settings):
     assert small == []
 
 
+def test_a_label_before_a_table_opens_the_tables_chunk(module_settings):
+    # As the LibreOffice help writes it: a one-word paragraph naming each small table.
+    story = "Talformatkoder styrer hvordan tal vises. " * 12
+    blocks = [Block(kind="heading", text="Talformatkoder", page=1, level=1),
+              Block(kind="text", text=story.strip(), page=1)]  # fmt: skip
+    for n in (9, 10):
+        blocks.append(Block(kind="text", text=f"[NatNum{n}]", page=1))
+        blocks.append(Block(kind="table", text=f"Koreanske | Hangul tegn {n} | CAL", page=1))
+    extracted = Extracted(format="html", blocks=blocks, page_count=1)
+    doc = build_document(Path("natnum.html"), extracted, "1" * 64, "natnum.html")
+    chunks = Chunker(module_settings).chunk(doc)
+    assert [c.kind for c in chunks] == ["text", "table", "table"]
+    assert [c.text.split("\n")[0] for c in chunks[1:]] == ["[NatNum9]", "[NatNum10]"]
+    assert all(len(c.text.split()) >= 5 for c in chunks)
+
+
 # --- time: linear in the length of the text, whatever its shape ---------------------------------
 
 
