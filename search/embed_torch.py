@@ -275,7 +275,7 @@ class TorchE5Embedder:
 
     # ------------------------------------------------------------------ forward
 
-    def _forward(self, windows: list[list[int]]) -> np.ndarray:
+    def _forward(self, windows: list[list[int]], precision: str) -> np.ndarray:
         """Mean-pooled (not normalised) vectors of windows, float32 (n, dim); windows are
         batched by length (longest first) and the rows come back in the given order."""
         torch = self._torch
@@ -283,7 +283,7 @@ class TorchE5Embedder:
         order = sorted(range(len(windows)), key=lambda i: -len(windows[i]))
         autocast = (
             torch.autocast(self.device.type, dtype=torch.bfloat16)
-            if self.precision == "bf16"
+            if precision == "bf16"
             else contextlib.nullcontext()
         )
         with torch.inference_mode(), autocast:
@@ -307,13 +307,15 @@ class TorchE5Embedder:
                 out[rows] = pooled.float().cpu().numpy()
         return out
 
-    def _embed(self, texts: Sequence[str], prefix: str, threads: int) -> np.ndarray:
+    def _embed(
+        self, texts: Sequence[str], prefix: str, threads: int, precision: str
+    ) -> np.ndarray:
         if not len(texts):
             return np.empty((0, self.dim), dtype=np.float32)
         if self.device.type == "cpu":
             self._torch.set_num_threads(threads)
         windows, owner = self._windows(texts, prefix)
-        pooled = self._forward(windows)
+        pooled = self._forward(windows, precision)
         if len(windows) == len(texts):
             vectors = pooled
         else:  # long texts: token-weighted mean of their windows, as the engine does
@@ -328,7 +330,10 @@ class TorchE5Embedder:
         return (vectors / np.maximum(norms, 1e-6)).astype(np.float32)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self.PASSAGE_PREFIX, self.threads)
+        return self._embed(texts, self.PASSAGE_PREFIX, self.threads, self.precision)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._embed([text], self.QUERY_PREFIX, self.query_threads)[0]
+        # One short text on the CPU: autocast's casts around every op cost more than bfloat16
+        # saves (measured here: p50 84 ms bf16 against 36 ms float32, on a loaded machine).
+        precision = "fp32" if self.device.type == "cpu" else self.precision
+        return self._embed([text], self.QUERY_PREFIX, self.query_threads, precision)[0]
