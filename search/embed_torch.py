@@ -307,9 +307,7 @@ class TorchE5Embedder:
                 out[rows] = pooled.float().cpu().numpy()
         return out
 
-    def _embed(
-        self, texts: Sequence[str], prefix: str, threads: int, precision: str
-    ) -> np.ndarray:
+    def _embed(self, texts: Sequence[str], prefix: str, threads: int, precision: str) -> np.ndarray:
         if not len(texts):
             return np.empty((0, self.dim), dtype=np.float32)
         if self.device.type == "cpu":
