@@ -51,6 +51,11 @@ from ops_search.models import Block
 
 # Fewer printable characters than this on a page with an image means "scanned".
 MIN_TEXT_CHARS = 20
+# A page drawn with more objects than this (a plotted figure: PSTricks and TikZ pages of
+# 30,000–45,000 curve pieces) is read by pypdfium2 as plain text: pdfminer spends ≈0.25 ms
+# per object (10 CPU s for one such page, measured on real TeX documentation), which put
+# whole files over the time limit; pdfium counts them in a tenth of a second.
+MAX_LAYOUT_OBJECTS = 15_000
 
 log = logging.getLogger("ops_search.ingest")
 
@@ -145,7 +150,12 @@ def _analyse(path: Path, on_page: PageCallback | None) -> tuple[str | None, list
             raise _Unparsable("no pages")
         layouts = []
         for number, page in enumerate(pages, start=1):
-            layout = _guarded_layout(path, page, number, pdfium_pages)
+            objects = pdfium_pages.object_count(number)
+            if objects > MAX_LAYOUT_OBJECTS:
+                why = f"graphics-heavy page ({objects:,} drawing objects)"
+                layout = _plain_layout(path, page, number, why, pdfium_pages, plumber=False)
+            else:
+                layout = _guarded_layout(path, page, number, pdfium_pages)
             page.close()  # drop pdfplumber's per-page caches as we go
             layouts.append(layout)
             if on_page and not layout.scanned:
@@ -182,14 +192,20 @@ def _guarded_layout(
 
 
 def _plain_layout(
-    path: Path, page: pdfplumber.page.Page, number: int, why: str, pdfium_pages: PdfiumPages
+    path: Path,
+    page: pdfplumber.page.Page,
+    number: int,
+    why: str,
+    pdfium_pages: PdfiumPages,
+    plumber: bool = True,
 ) -> PageLayout:
-    """The page as plain lines: pdfplumber's text, else pypdfium2's, else (no text) OCR."""
+    """The page as plain lines: pdfplumber's text (unless ``plumber`` is off), else
+    pypdfium2's, else (no text) OCR."""
     layout = PageLayout(number=number, height=float(page.height), top=float(page.bbox[1]))
     lines: list[PlainLine] = []
     how = "read as plain text"
     try:
-        lines = plumber_lines(page)
+        lines = plumber_lines(page) if plumber else []
     except Exception:
         log.warning("%s: page %d: pdfplumber cannot read its text", path, number, exc_info=True)
     if not lines:

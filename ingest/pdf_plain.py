@@ -116,13 +116,28 @@ class PdfiumPages:
         self.path = path
         self._pdf: pdfium.PdfDocument | None = None
 
-    def lines(self, number: int) -> list[PlainLine]:
-        """Lines of 1-based page ``number``; raises ``pdfium.PdfiumError``."""
+    def _document(self) -> pdfium.PdfDocument:
         if self._pdf is None:
             self._pdf = pdfium.PdfDocument(str(self.path))
-        page = self._pdf[number - 1]
+        return self._pdf
+
+    def lines(self, number: int) -> list[PlainLine]:
+        """Lines of 1-based page ``number``; raises ``pdfium.PdfiumError``."""
+        page = self._document()[number - 1]
         try:
             return pdfium_lines(page)
+        finally:
+            page.close()
+
+    def object_count(self, number: int) -> int:
+        """How many objects (text runs, paths, images) draw page ``number``; 0 when pdfium
+        cannot tell (pdfminer then reads the page as usual)."""
+        try:
+            page = self._document()[number - 1]
+        except (pdfium.PdfiumError, IndexError):
+            return 0
+        try:
+            return max(0, int(pdfium_c.FPDFPage_CountObjects(page.raw)))
         finally:
             page.close()
 

@@ -367,3 +367,31 @@ def test_accent_glyphs_set_beside_their_letters_are_read_as_accented_letters(set
     assert "fu¨r" in raw and "pa˚" in raw and "na¨ıve" in raw  # what the text layer holds
     doc = read_document(tex, settings)
     assert flat(doc.text) == flat(" ".join((*fx.TEX_ACCENTS_LINES, fx.TEX_ACCENTS_CODE)))
+
+
+def test_a_graphics_heavy_page_is_read_by_pdfium_and_flagged(settings, tmp_path):
+    """A plotted figure of tens of thousands of path pieces: pdfminer would spend seconds on
+    the page, so it is read as plain text by pypdfium2 and says so."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    canv = Canvas(buf, pagesize=A4, invariant=1)
+    canv.drawString(72, 760, "Side et handler om takster for botilbud.")
+    canv.showPage()
+    canv.drawString(72, 760, "Figur 2 viser udgifterne pr. kommune.")
+    for i in range(pdf_reader.MAX_LAYOUT_OBJECTS + 500):
+        canv.line(72 + i % 400, 100 + i % 500, 73 + i % 400, 101 + i % 500)
+    canv.showPage()
+    canv.save()
+    pdf = tmp_path / "figur.pdf"
+    pdf.write_bytes(buf.getvalue())
+
+    doc = read_document(pdf, settings)
+    assert list(doc.degraded_pages) == [2]
+    assert "graphics-heavy page" in doc.degraded_pages[2]
+    assert "pypdfium2" in doc.degraded_pages[2]
+    assert "Figur 2 viser udgifterne pr. kommune." in flat(doc.page_text(2))
+    assert "takster for botilbud" in flat(doc.page_text(1))
