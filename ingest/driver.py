@@ -29,6 +29,10 @@ from ops_search.config import Settings
 
 # Seconds a new reader process may take to import the readers (≈1–2 s on a busy machine).
 STARTUP_TIMEOUT = 60
+# A reader is also stopped after this many times its processor-time limit in wall-clock
+# time: generous, as a machine running 8 jobs on 2 cores gives a reader a fifth of a core.
+WALL_FACTOR = 10
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class _Worker:
@@ -215,7 +219,11 @@ class ReaderPool:
         result. Returns the worker to reuse, or None when it had to be ended."""
         started = time.monotonic()
         limit = self.time_limit(path)
-        deadline = started + limit
+        # The limit is on processor time, so that a busy machine does not fail files that
+        # are merely waiting for a core; a reader stuck without using any (waiting on
+        # nothing) is stopped at a multiple of it in wall-clock time.
+        wall_limit = limit * WALL_FACTOR
+        cpu_start = _cpu_seconds(worker.process.pid)
 
         def failed(problem: str) -> Extraction:
             self._end(worker)
@@ -231,14 +239,22 @@ class ReaderPool:
         except OSError:
             return failed(self._death(worker)), None
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            elapsed = time.monotonic() - started
+            cpu_now = _cpu_seconds(worker.process.pid)
+            used = elapsed if cpu_start is None or cpu_now is None else cpu_now - cpu_start
+            if used >= limit:
                 return failed(
-                    f"took longer than the limit of {limit:.0f} s for this file "
-                    "(OPS_READ_TIMEOUT, OPS_READ_TIMEOUT_PER_PAGE); reading stopped"
+                    f"took more than the limit of {limit:.0f} s of processor time for this "
+                    "file (OPS_READ_TIMEOUT, OPS_READ_TIMEOUT_PER_PAGE); reading stopped"
+                ), None
+            if elapsed >= wall_limit:
+                return failed(
+                    f"was still reading after {wall_limit:.0f} s ({WALL_FACTOR} × the limit of "
+                    f"{limit:.0f} s of processor time for this file, OPS_READ_TIMEOUT, "
+                    "OPS_READ_TIMEOUT_PER_PAGE); reading stopped"
                 ), None
             try:
-                if not worker.receive.poll(min(remaining, 0.5)):
+                if not worker.receive.poll(0.5):
                     continue
                 message = worker.receive.recv()
             except (EOFError, OSError):  # the pipe closed: the worker died
@@ -267,6 +283,31 @@ class ReaderPool:
             f"the reader process {cause} while reading this file; skipped "
             f"(memory limit {self.settings.read_memory_mb} MB per file, OPS_READ_MEMORY_MB)"
         )
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """Processor time of a process, its finished children and its running ones (OCR runs
+    Tesseract as children), from /proc; None where there is no /proc (the limit is then
+    wall-clock time)."""
+    own = _stat_seconds(pid)
+    if own is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", "rb") as fh:
+            children = [int(c) for c in fh.read().split()]
+    except (OSError, ValueError):
+        children = []
+    return own + sum(_stat_seconds(c) or 0.0 for c in children)
+
+
+def _stat_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # After the name: state is field 3, utime 14, stime 15, cutime 16, cstime 17 (1-based).
+    return sum(int(f) for f in fields[11:15]) / _TICKS
 
 
 def ingest_log(settings: Settings) -> Path:

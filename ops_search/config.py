@@ -115,7 +115,10 @@ class Settings(BaseSettings):
         0, ge=0, description="Reader processes; 0 = half the cores (at least 1)."
     )
     read_timeout: float = Field(
-        120, gt=0, description="Seconds one file may take to read, plus the per-page share."
+        120,
+        gt=0,
+        description="Processor seconds one file may take to read, plus the per-page share "
+        "(a reader making no progress is stopped at 4× that in wall-clock time).",
     )
     read_timeout_per_page: float = Field(
         10, ge=0, description="Seconds more per PDF page (OCR of a scanned page takes ≈5 s)."

@@ -53,7 +53,9 @@ def test_a_file_over_the_time_limit_is_named_and_the_rest_of_the_batch_is_read(t
         results = list(pool.read_all([(slow, None), *((g, None) for g in good)]))
     assert [r.path for r in results] == [slow, *good]
     assert results[0].error is not None
-    assert str(slow) in results[0].error and "longer than the limit of 2 s" in results[0].error
+    assert str(slow) in results[0].error
+    # Over its processor time, or (on a very busy machine) over ten times that in wall time.
+    assert "the limit of 2 s of processor time" in results[0].error
     assert "OPS_READ_TIMEOUT" in results[0].error
     for result in results[1:]:
         assert result.error is None and result.chunks
