@@ -142,3 +142,5 @@ class Hit(BaseModel):
     date: str | None = None
     highlights: list[tuple[int, int]] = Field(default_factory=list)
     citation: Citation
+    # Near-duplicates of this passage in other documents (boilerplate), not listed apart.
+    repeats: int = 0

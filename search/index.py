@@ -177,7 +177,7 @@ class Index:
             # The cache keeps the model's own vectors; the index stores them centred.
             flat = self.centering(flat)
             dense = [flat[bounds[j] : bounds[j + 1]] for j in range(len(batch))]
-            sparse = [self.sparse.encode_passage(sparse_input(c)) for c in batch]
+            sparse = [self.sparse.encode_passage(sparse_input(c), c.lang) for c in batch]
             self.store.upsert(batch, dense, sparse)
             computed += n
             if reporter:

@@ -1,5 +1,6 @@
 """Queries: embed, ask the store (hybrid RRF, dense or sparse), then make results readable:
-overlapping passages shown once, at most N per document if asked, citations, highlights."""
+overlapping passages shown once, boilerplate repeated across documents shown once with a
+count, at most N per document if asked, citations, highlights."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from ops_search.models import Hit
 from search.citation import citation_for
+from search.dedupe import near_duplicates, shingles
 from search.index import Index
 from search.store import Filters, StoredPoint
 
@@ -72,23 +74,33 @@ class Searcher:
         if sparse is not None and not sparse.indices:
             sparse = None  # only stopwords: hybrid falls back to dense alone
         wanted = request.offset + request.limit
-        # Ask for more than shown: duplicates and per-document caps remove some.
+        # Ask for more than shown: duplicates and per-document caps remove some. When they
+        # removed so many that the page is short (boilerplate on hundreds of pages), ask once
+        # more for many more.
         fetch = max(wanted * 3, 30)
-        points = self.index.store.query(
-            dense=dense,
-            sparse=sparse,
-            mode=request.mode if sparse is not None else "dense",
-            limit=fetch,
-            filters=request.filters,
-        )
-        kept = _distinct(points, request.per_document)
+        for attempt in range(2):
+            points = self.index.store.query(
+                dense=dense,
+                sparse=sparse,
+                mode=request.mode if sparse is not None else "dense",
+                limit=fetch,
+                filters=request.filters,
+            )
+            kept = _distinct(points, request.per_document)
+            if len(kept) >= wanted or len(points) < fetch or attempt:
+                break
+            fetch *= 8
         page = kept[request.offset : wanted]
-        hits = [self._hit(request.offset + i + 1, point, query) for i, point in enumerate(page)]
+        hits = [
+            self._hit(request.offset + i + 1, point, query, repeats)
+            for i, (point, repeats) in enumerate(page)
+        ]
         return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept))
 
-    def _hit(self, rank: int, point: StoredPoint, query: str) -> Hit:
+    def _hit(self, rank: int, point: StoredPoint, query: str, repeats: int = 0) -> Hit:
         chunk = point.chunk()
         return Hit(
+            repeats=repeats,
             rank=rank,
             score=round(float(point.score), 6),
             chunk_id=chunk.id,
@@ -97,7 +109,7 @@ class Searcher:
             lang=chunk.lang,
             doc_type=chunk.doc_type,
             date=chunk.date,
-            highlights=self.index.sparse.highlight_spans(chunk.text, query),
+            highlights=self.index.sparse.highlight_spans(chunk.text, query, chunk.lang),
             citation=citation_for(chunk),
         )
 
@@ -114,20 +126,31 @@ class Searcher:
         return out
 
 
-def _distinct(points: list[StoredPoint], per_document: int | None) -> list[StoredPoint]:
+def _distinct(points: list[StoredPoint], per_document: int | None) -> list[tuple[StoredPoint, int]]:
+    """The points a reader should see, best first, each with the number of near-duplicate
+    passages of other documents folded into it."""
     kept: list[StoredPoint] = []
+    repeats: list[int] = []
+    grams: list[frozenset[int]] = []
     spans: dict[str, list[tuple[int, int]]] = {}
     for point in points:
         # Payload fields directly: only the hits shown are validated into Chunks (in _hit).
         start, end = point.payload["char_start"], point.payload["char_end"]
         seen = spans.setdefault(point.payload["document_id"], [])
-        if per_document is not None and len(seen) >= per_document:
-            continue
         if any(_overlap(start, end, s, e) for s, e in seen):
+            continue
+        mine = shingles(point.payload["text"])
+        same = next((i for i, g in enumerate(grams) if near_duplicates(mine, g)), None)
+        if same is not None:
+            repeats[same] += 1
+            continue
+        if per_document is not None and len(seen) >= per_document:
             continue
         seen.append((start, end))
         kept.append(point)
-    return kept
+        repeats.append(0)
+        grams.append(mine)
+    return list(zip(kept, repeats, strict=True))
 
 
 def _overlap(a0: int, a1: int, b0: int, b1: int) -> bool:

@@ -1,4 +1,11 @@
-"""Danish BM25 sparse vectors: tokenise, stop, stem, fold OCR damage, hash terms to ids.
+"""BM25 sparse vectors: tokenise, stop, stem, fold OCR damage, hash terms to ids.
+
+Each passage is analysed in its own language: Danish passages with the Danish stemmer,
+stopwords and compound splitting, English ones (``lang == "en"``) with the English stemmer
+and stopwords. A query's language cannot be told from a few words, so a query is analysed
+both ways and its terms are the union: a Danish query meets Danish passages through Danish
+stems, an English query (or the English product names in a Danish one) meets English
+passages through English stems.
 
 A passage becomes a :class:`SparseVector` of BM25 term-frequency saturation weights
 (``tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avg_len))``). IDF is *not* included: the store
@@ -51,7 +58,7 @@ __all__ = [
 ]
 
 # Bump when tokenisation, stemming, folding or hashing changes: old indexes then need a rebuild.
-ANALYZER_VERSION = "da-bm25-4"
+ANALYZER_VERSION = "da-en-bm25-5"
 
 # Snowball's Danish stopword list.
 _DANISH_STOP_TEXT = """
@@ -66,9 +73,22 @@ _DANISH_QUESTION_WORDS = "hvorfor hvordan hvornår hvem hvilke hvilken hvilket h
 DANISH_STOPWORDS: frozenset[str] = frozenset(
     _DANISH_STOP_TEXT.split() + _DANISH_QUESTION_WORDS.split()
 )
-# A light English list: English queries hit Danish text, their content words rarely match anyway.
+# A light English list, stopped in Danish passages too: English words in Danish text.
 _ENGLISH_STOP_TEXT = "the of and to in a is for on with"
 ENGLISH_STOPWORDS: frozenset[str] = frozenset(_ENGLISH_STOP_TEXT.split())
+# Snowball's English list (without contractions), for English passages and queries.
+_ENGLISH_FULL_STOP_TEXT = """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+    she her hers herself it its itself they them their theirs themselves what which who whom
+    this that these those am is are was were be been being have has had having do does did
+    doing would should could ought a an the and but if or because as until while of at by for
+    with about against between into through during before after above below to from up down in
+    out on off over under again further then once here there when where why how all any both
+    each few more most other some such no nor not only own same so than too very can will just"""
+ENGLISH_FULL_STOPWORDS: frozenset[str] = frozenset(_ENGLISH_FULL_STOP_TEXT.split())
+# The English analysis stops Danish stopwords as well: every query is also analysed as
+# English, and "hvad er det" must stay empty ("men", "end", "dog" are lost to English text).
+_ENGLISH_ANALYSIS_STOP = ENGLISH_FULL_STOPWORDS | DANISH_STOPWORDS
 
 
 # --------------------------------------------------------------------------- folding
@@ -171,22 +191,32 @@ class _Token:
 
 
 _local = threading.local()
+_STEMMER_NAMES = {"da": "danish", "en": "english"}
+ENGLISH = "en"  # the one language analysed apart; every other passage is analysed as Danish
 
 
-def _stemmer() -> Stemmer.Stemmer:
+def _stemmer(lang: str = "da") -> Stemmer.Stemmer:
     # PyStemmer objects are not thread-safe; the API embeds queries from a thread pool.
-    stemmer = getattr(_local, "stemmer", None)
+    stemmers = getattr(_local, "stemmers", None)
+    if stemmers is None:
+        stemmers = _local.stemmers = {}
+    stemmer = stemmers.get(lang)
     if stemmer is None:
-        stemmer = _local.stemmer = Stemmer.Stemmer("danish")
+        stemmer = stemmers[lang] = Stemmer.Stemmer(_STEMMER_NAMES[lang])
     return stemmer
 
 
+def _analysis_lang(lang: str) -> str:
+    return ENGLISH if lang == ENGLISH else "da"
+
+
 @functools.lru_cache(maxsize=200_000)
-def _analyse(norm: str) -> tuple[str, str, bool]:
-    """(plain term, folded term, keep) for one normalised word."""
-    stemmer = _stemmer()
-    keep = not (len(norm) == 1 and norm.isalpha()) and not _is_stop(norm)
-    return stemmer.stemWord(norm), stemmer.stemWord(fold(norm)), keep
+def _analyse(norm: str, lang: str = "da") -> tuple[str, str, bool]:
+    """(plain term, folded term, keep) for one normalised word in ``lang`` ("da" or "en")."""
+    stemmer = _stemmer(lang)
+    single = len(norm) == 1 and norm.isalpha()
+    stop = norm in _ENGLISH_ANALYSIS_STOP if lang == ENGLISH else _is_stop(norm)
+    return stemmer.stemWord(norm), stemmer.stemWord(fold(norm)), not single and not stop
 
 
 def _normalise(s: str) -> str:
@@ -194,8 +224,8 @@ def _normalise(s: str) -> str:
 
 
 @functools.lru_cache(maxsize=200_000)
-def _analyse_word(word: str) -> tuple[str, str, bool]:
-    return _analyse(_normalise(word))
+def _analyse_word(word: str, lang: str = "da") -> tuple[str, str, bool]:
+    return _analyse(_normalise(word), lang)
 
 
 # A word's analysis: (plain, folded, keep) of the whole and, for a closed compound, of head and
@@ -204,9 +234,11 @@ _WordAnalysis = tuple[str, str, bool, tuple[int, str, str, int, str, str] | None
 
 
 @functools.lru_cache(maxsize=200_000)
-def _analyse_plain_word(word: str, splitter: CompoundSplitter | None) -> _WordAnalysis:
-    plain, folded, keep = _analyse_word(word)
-    if not keep or splitter is None:
+def _analyse_plain_word(
+    word: str, splitter: CompoundSplitter | None, lang: str = "da"
+) -> _WordAnalysis:
+    plain, folded, keep = _analyse_word(word, lang)
+    if not keep or splitter is None or lang == ENGLISH:  # closed compounds are Danish
         return plain, folded, keep, None
     norm = _normalise(word)
     split = splitter.split(norm)
@@ -222,12 +254,14 @@ def _analyse_plain_word(word: str, splitter: CompoundSplitter | None) -> _WordAn
     return plain, folded, keep, (head_end, h_plain, h_folded, tail_start, t_plain, t_folded)
 
 
-def _tokens(text: str, splitter: CompoundSplitter | None = None) -> Iterator[_Token]:
+def _tokens(
+    text: str, splitter: CompoundSplitter | None = None, lang: str = "da"
+) -> Iterator[_Token]:
     for m in _TOKEN.finditer(text):
         word = m.group()
         if word.isalnum() or (not word.isascii() and _normalise(word).isalnum()):
             # A plain word (most of them; also one with combining marks): analysis cached.
-            plain, folded, keep, split = _analyse_plain_word(word, splitter)
+            plain, folded, keep, split = _analyse_plain_word(word, splitter, lang)
             if not keep:
                 continue
             start, end = m.start(), m.end()
@@ -247,7 +281,7 @@ def _tokens(text: str, splitter: CompoundSplitter | None = None) -> Iterator[_To
         base = m.start()
         all_parts: list[tuple[int, int, str, str, bool]] = []
         for pm in _PART_RE.finditer(surface):
-            plain, folded, keep = _analyse_word(pm.group())
+            plain, folded, keep = _analyse_word(pm.group(), lang)
             all_parts.append((base + pm.start(), base + pm.end(), plain, folded, keep))
         parts = [_Part(s, e, p, f) for s, e, p, f, keep in all_parts if keep]
         whole = None
@@ -263,10 +297,12 @@ def _tokens(text: str, splitter: CompoundSplitter | None = None) -> Iterator[_To
             yield _Token(m.start(), base + len(surface), whole, parts)
 
 
-def _streams(text: str, splitter: CompoundSplitter | None) -> tuple[list[str], list[str]]:
+def _streams(
+    text: str, splitter: CompoundSplitter | None, lang: str = "da"
+) -> tuple[list[str], list[str]]:
     plain: list[str] = []
     folded: list[str] = []
-    for tok in _tokens(text, splitter):
+    for tok in _tokens(text, splitter, lang):
         if tok.whole is not None:
             plain.append(tok.whole.plain)
             folded.append(tok.whole.folded)
@@ -304,8 +340,8 @@ class SparseEncoder:
         # Highlighting tokenises each shown passage again; the same passages come back often.
         self._passage_tokens = functools.lru_cache(maxsize=2048)(self._tokenise)
 
-    def _tokenise(self, text: str) -> tuple[_Token, ...]:
-        return tuple(_tokens(text, self.splitter))
+    def _tokenise(self, text: str, lang: str = "da") -> tuple[_Token, ...]:
+        return tuple(_tokens(text, self.splitter, _analysis_lang(lang)))
 
     @property
     def signature(self) -> str:
@@ -316,16 +352,23 @@ class SparseEncoder:
             f"compounds={compounds}"
         )
 
-    def terms(self, text: str) -> list[str]:
+    def terms(self, text: str, lang: str = "da") -> list[str]:
         """The plain term stream: stems in text order, compounds whole then by parts."""
-        return _streams(text, self.splitter)[0]
+        return _streams(text, self.splitter, _analysis_lang(lang))[0]
 
-    def folded_terms(self, text: str) -> list[str]:
+    def folded_terms(self, text: str, lang: str = "da") -> list[str]:
         """The folded term stream, parallel to :meth:`terms`."""
-        return _streams(text, self.splitter)[1]
+        return _streams(text, self.splitter, _analysis_lang(lang))[1]
 
-    def encode_passage(self, text: str) -> SparseVector:
-        plain, folded = _streams(text, self.splitter)
+    def _query_streams(self, query: str) -> tuple[set[str], set[str]]:
+        """A query's terms analysed as Danish and as English, united."""
+        plain, folded = _streams(query, self.splitter, "da")
+        en_plain, en_folded = _streams(query, self.splitter, ENGLISH)
+        return set(plain) | set(en_plain), set(folded) | set(en_folded)
+
+    def encode_passage(self, text: str, lang: str = "da") -> SparseVector:
+        """BM25 weights of a passage analysed in its language (English apart, else Danish)."""
+        plain, folded = _streams(text, self.splitter, _analysis_lang(lang))
         if not plain:
             return SparseVector([], [])
         norm = self.k1 * (1 - self.b + self.b * len(plain) / self.avg_len)
@@ -338,22 +381,23 @@ class SparseEncoder:
         return _vector(weights)
 
     def encode_query(self, text: str) -> SparseVector:
-        """1.0 per distinct plain term, ``fold_weight`` per distinct folded term."""
-        plain, folded = _streams(text, self.splitter)
+        """1.0 per distinct plain term, ``fold_weight`` per distinct folded term, of the
+        query analysed both as Danish and as English."""
+        plain, folded = self._query_streams(text)
         weights: dict[int, float] = {}
-        for term in set(folded):
+        for term in folded:
             weights[term_id(term, _FOLDED)] = self.fold_weight
-        for term in set(plain):
+        for term in plain:
             weights[term_id(term, _PLAIN)] = 1.0
         return _vector(weights)
 
-    def highlight_spans(self, text: str, query: str) -> list[tuple[int, int]]:
+    def highlight_spans(self, text: str, query: str, lang: str = "da") -> list[tuple[int, int]]:
         """Character spans in ``text`` of words matching a query term, plain or folded.
 
         A compound matching as a whole is marked whole; otherwise its matching parts are.
         Spans are sorted and do not overlap.
         """
-        q_plain, q_folded = (set(s) for s in _streams(query, self.splitter))
+        q_plain, q_folded = self._query_streams(query)
         if not q_plain:
             return []
 
@@ -361,7 +405,7 @@ class SparseEncoder:
             return p.plain in q_plain or p.folded in q_folded
 
         spans: list[tuple[int, int]] = []
-        for tok in self._passage_tokens(text):
+        for tok in self._passage_tokens(text, lang):
             if tok.whole is not None and hit(tok.whole):
                 spans.append((tok.whole.start, tok.whole.end))
             else:

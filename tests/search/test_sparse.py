@@ -165,8 +165,42 @@ def test_vectors_are_sorted_unique_and_empty_text_gives_empty(sparse_encoder):
 
 
 def test_query_weights_are_one_per_plain_term_and_less_for_folded(sparse_encoder):
-    q = sparse_encoder.encode_query("takster takst økonomisk")
-    assert sorted(q.values) == [0.5, 0.5, 1.0, 1.0]  # 2 distinct terms, each plain + folded
+    text = "takster takst økonomisk"
+    q = sparse_encoder.encode_query(text)
+    plain = {term_id(t) for lang in ("da", "en") for t in sparse_encoder.terms(text, lang)}
+    weights = dict(zip(q.indices, q.values, strict=True))
+    assert {i for i, w in weights.items() if w == 1.0} == plain
+    assert set(weights.values()) == {0.5, 1.0}
+    assert len(sparse_encoder.terms(text, "da")) == 3  # takst twice, økonom
+
+
+def test_english_passages_are_stemmed_and_stopped_as_english(sparse_encoder):
+    text = "Running the macros and recording them"
+    assert sparse_encoder.terms(text, "en") == ["run", "macro", "record"]
+    assert sparse_encoder.terms(text, "da") == ["running", "macro", "recording", "them"]
+    assert sparse_encoder.terms("which would have been", "en") == []
+    # Closed compounds are split in Danish only.
+    assert sparse_encoder.terms("tillidskrise", "en") == ["tillidskris"]
+    # Any other language is analysed as Danish, the collection's language.
+    assert sparse_encoder.terms(text, "de") == sparse_encoder.terms(text, "da")
+
+
+def _score(query: SparseVector, passage: SparseVector) -> float:
+    weights = dict(zip(passage.indices, passage.values, strict=True))
+    return sum(w * weights.get(i, 0.0) for i, w in zip(query.indices, query.values, strict=True))
+
+
+def test_a_query_meets_english_and_danish_passages_in_their_own_stems(sparse_encoder):
+    english = sparse_encoder.encode_passage("Recording a macro runs the recorder.", "en")
+    as_danish = sparse_encoder.encode_passage("Recording a macro runs the recorder.", "da")
+    query = sparse_encoder.encode_query("how do I record macros")
+    # "record" meets "recording" and "recorder" only through English stems.
+    assert _score(query, english) > _score(query, as_danish) > 0
+    # A Danish question keeps meeting Danish passages through Danish stems.
+    danish = sparse_encoder.encode_passage("Taksterne for tilbuddene fastsættes årligt.", "da")
+    assert _score(sparse_encoder.encode_query("hvordan fastsættes taksten"), danish) > 0
+    # Danish function words stay out of the query's English analysis too.
+    assert sparse_encoder.encode_query("hvad er det").indices == []
 
 
 def test_term_ids_are_the_same_in_another_process(sparse_encoder):

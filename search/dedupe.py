@@ -1,0 +1,43 @@
+"""Near-duplicate passages: the same boilerplate paragraph on hundreds of pages.
+
+Real collections repeat notes, disclaimers and navigation text word for word (or nearly, with
+a product name or a number changed). Such a passage is shown once, with its best-ranked
+document; the others are counted, not listed, so that they do not crowd out the answers.
+
+Two passages are near-duplicates when the sets of their word 3-grams overlap by at least
+``NEAR_DUPLICATE`` (Jaccard); passages of fewer than three words compare as whole texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+NEAR_DUPLICATE = 0.8
+_WORD = re.compile(r"[^\W_]+")
+
+
+def shingles(text: str) -> frozenset[int]:
+    """The word 3-grams of a text, lower-cased and without punctuation, as hashes."""
+    words = _WORD.findall(text.lower())
+    if not words:
+        return frozenset()
+    grams = (
+        [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
+        if len(words) >= 3
+        else [" ".join(words)]
+    )
+    return frozenset(
+        int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams
+    )
+
+
+def near_duplicates(a: frozenset[int], b: frozenset[int]) -> bool:
+    if not a or not b:
+        return False
+    # Jaccard ≥ t needs the smaller set to be at least t of the larger: a cheap first test.
+    small, large = sorted((len(a), len(b)))
+    if small < NEAR_DUPLICATE * large:
+        return False
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared) >= NEAR_DUPLICATE
