@@ -15,11 +15,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.audit import AuditMiddleware
 from api.deps import AppState, UploadGate
 from api.routes import documents, health, jobs, search, web
 from api.uploads import resume_jobs, stop_jobs
 from ingest.driver import ReaderPool, ingest_log
 from ops_search import __version__
+from ops_search.audit import AuditLog
 from ops_search.config import Settings
 from search.embed import Embedder
 from search.index import Index
@@ -133,9 +135,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     problems.install(app)
     # Added inside out: the upload gate runs before FastAPI reads any body, CatchAll answers
-    # what escaped every handler, and the security headers go on every answer, its 500 too.
+    # what escaped every handler, the audit records every answer to a write or a download
+    # (the gate's refusals and CatchAll's 500s too), and the security headers go on every
+    # answer, its 500 too.
     app.add_middleware(UploadGate, settings=settings)
     app.add_middleware(problems.CatchAll)
+    app.add_middleware(AuditMiddleware, audit=AuditLog.in_dir(settings.log_dir))
     docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, docs_paths=tuple(p for p in docs if p))
     app.include_router(health.router)
