@@ -17,7 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.audit import AuditMiddleware
 from api.deps import AppState, UploadGate
+from api.problems import log
 from api.routes import documents, health, jobs, search, web
+from api.scheduler import SyncScheduler
 from api.uploads import resume_jobs, stop_jobs
 from ingest.driver import ReaderPool, ingest_log
 from ops_search import __version__
@@ -118,12 +120,19 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         state = AppState(settings=settings, index=index, searcher=Searcher(index), readers=readers)
         app.state.ops = state
         resume_jobs(state)
+        scheduler = SyncScheduler(state)
+        scheduler.start()
         try:
             yield
         finally:
-            # Running jobs stop at their next batch of passages and go on at the next start.
+            # Running jobs and the sync round stop at their next batch of passages and go
+            # on at the next start (round).
+            scheduler.stop()
             stop_jobs(state, timeout=JOB_STOP_TIMEOUT_S)
-            readers.close()
+            scheduler.join(JOB_STOP_TIMEOUT_S)
+            readers.close()  # ends a file the sync is still reading: the round stops
+            if not scheduler.join(JOB_STOP_TIMEOUT_S):
+                log.warning("the sync thread did not stop; the index closes under it")
             index.close()
 
     app = FastAPI(

@@ -209,8 +209,6 @@ def sync_folder(
     stop = stop or threading.Event()
     audit = audit or AuditLog.in_dir(index.settings.log_dir)
     root = folder.resolve()
-    if not root.is_dir():
-        raise OpsSearchError(f"sync: {folder} is not a folder")
     store = states(index)
     before = store.get(str(root))
     report = SyncReport(folder=str(root), collection=collection, started_at=_now())
@@ -228,14 +226,22 @@ def sync_folder(
             raise SyncStopped
 
     try:
+        if not root.is_dir():
+            raise OpsSearchError(f"sync: {folder} is not a folder")
         _round(index, root, report, reporter, lock, stop, check_stop, save, readers, audit)
     except SyncStopped:
         report.status = "stopped"
         report.note("stopped by shutdown; the next round goes on")
         raise
     except Exception as err:
+        if stop.is_set():  # the server closed the readers or the index under the round
+            report.status = "stopped"
+            report.note("stopped by shutdown; the next round goes on")
+            raise SyncStopped from err
         report.status = "failed"
-        report.message = f"{type(err).__name__}: {err}"
+        report.message = (
+            str(err) if isinstance(err, OpsSearchError) else f"{type(err).__name__}: {err}"
+        )
         raise
     else:
         report.status = "done"
