@@ -311,6 +311,7 @@ def _round(
     claimed: set[str] = set()  # ids that a file of this round accounts for
     to_ingest: list[tuple[Path, str, str]] = []  # path, sha, "added" | "changed"
     renames: list[tuple[str, Path]] = []  # id, new path
+    planned: dict[str, str] = {}  # id → the one new file of this round that has its content
     for path, sha in sorted(hashes.items()):
         doc_id = Document.id_for(sha)
         if doc_id in catalog:
@@ -326,6 +327,11 @@ def _round(
                 claimed.add(doc_id)
                 renames.append((doc_id, Path(path)))
             continue
+        if doc_id in planned:
+            report.unchanged += 1
+            report.note(f"{path}: same content as {planned[doc_id]}; indexed once")
+            continue
+        planned[doc_id] = path
         if report.failed.get(path) == sha:
             report.errors += 1
             report.note(f"{path}: could not be read in an earlier round and has not changed")
