@@ -36,6 +36,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
@@ -111,12 +112,17 @@ class SyncReport:
             self.messages.append(message)
 
 
+_ensured: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
 class SyncStates:
     """The latest round per folder, in the index's database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.ensure(SCHEMA)
+        if db not in _ensured:  # /stats reads this on every request
+            db.ensure(SCHEMA)
+            _ensured.add(db)
 
     def put(self, report: SyncReport) -> None:
         with self.db.write() as db:
