@@ -60,7 +60,10 @@ class SyncScheduler:
                         readers=self.state.readers,
                         audit=self.audit,
                     )
-                    log.warning(report.line())
+                    busy = report.added or report.changed or report.renamed or report.removed
+                    log.log(
+                        logging.WARNING if busy or report.errors else logging.INFO, report.line()
+                    )
                 except SyncStopped:
                     return
                 except Exception:
@@ -73,7 +76,7 @@ class SyncScheduler:
 def sync_status(state: AppState) -> list[SyncReport]:
     """The configured folders' latest rounds (pending before their first), then those of
     folders synced from the command line."""
-    stored = {r.folder: r for r in states(state.index).all()}
+    stored = {r.folder: r.as_seen() for r in states(state.index).all()}
     out = []
     for folder, collection in state.settings.sync_folders:
         key = str(folder.resolve())

@@ -35,7 +35,10 @@ class SyncStatus(BaseModel):
 
     folder: str
     collection: str
-    status: str = Field(description="pending, running, done, stopped or failed")
+    status: str = Field(
+        description="pending, running, done, stopped (by a shutdown), failed, or interrupted "
+        "(its process was killed; the next round completes it)"
+    )
     started_at: str
     last_run: str | None = Field(description="When the latest round ended.")
     files: int

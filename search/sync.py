@@ -39,7 +39,7 @@ import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,7 +73,8 @@ class SyncStopped(Exception):
 @dataclass
 class SyncReport:
     """One folder's latest round: what it found and did. ``status`` is running, done,
-    stopped (the server shut down) or failed (the round could not run: see ``message``)."""
+    stopped (the server shut down), failed (the round could not run: see ``message``), or as
+    shown (:meth:`as_seen`) interrupted (its process was killed)."""
 
     folder: str
     collection: str
@@ -90,6 +91,7 @@ class SyncReport:
     errors: int = 0
     message: str = ""
     messages: list[str] = field(default_factory=list)
+    pid: int = 0  # of the process that runs or ran the round
     # Files that could not be read, as path → sha256: not read again until they change.
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -104,7 +106,18 @@ class SyncReport:
         """What /stats shows (without the failed-file memory)."""
         out = asdict(self)
         out.pop("failed")
+        out.pop("pid")
         return out
+
+    def as_seen(self) -> SyncReport:
+        """This report, a round whose process is gone shown as ``interrupted``."""
+        if self.status != "running" or _alive(self.pid):
+            return self
+        return replace(
+            self,
+            status="interrupted",
+            message="the round was interrupted (its process ended); the next round completes it",
+        )
 
     def note(self, message: str) -> None:
         log.info("sync %s: %s", self.folder, message)
@@ -158,6 +171,18 @@ class _Seen:
         except OSError:
             return None
         return cls(st.st_size, st.st_mtime_ns)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _now() -> str:
@@ -217,10 +242,10 @@ def sync_folder(
     root = folder.resolve()
     store = states(index)
     before = store.get(str(root))
-    report = SyncReport(folder=str(root), collection=collection, started_at=_now())
+    report = SyncReport(folder=str(root), collection=collection, started_at=_now(), pid=os.getpid())
     if before is not None:
         report.failed = dict(before.failed)
-        if before.status == "running":
+        if before.status in ("running", "interrupted"):
             report.note("the previous round did not finish; this one completes it")
     store.put(report)
 
@@ -375,6 +400,7 @@ def _round(
             lock=lock,
             readers=readers,
         )
+        check_stop()  # a file cut off by the shutdown is no unreadable file
         for message in summary.errors:
             report.note(message)
         known = index.catalog.ids()

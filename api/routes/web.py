@@ -213,6 +213,7 @@ SYNC_STATUS = {
     "done": "færdig",
     "stopped": "afbrudt (fortsætter ved næste kørsel)",
     "failed": "fejlede",
+    "interrupted": "afbrudt (gøres færdig ved næste kørsel)",
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from ops_search.config import Settings
 from search.index import CATALOG_FILE, Index
-from search.sync import sync_folder
+from search.sync import SyncReport, sync_folder
 from tests.conftest import FIXTURES, ROOT, SEEDS, quiet_reporter
 
 pytestmark = pytest.mark.slow
@@ -73,6 +73,7 @@ def test_sync_killed_mid_round_converges_on_the_next(tmp_path, embedder):
         assert db.execute("SELECT count(*) FROM documents WHERE state = 'indexing'").fetchone()[0]
         state = json.loads(db.execute("SELECT record FROM sync_state").fetchone()[0])
         assert state["status"] == "running"
+        assert SyncReport(**state).as_seen().status == "interrupted"  # as /stats shows it
 
     rerun = json.loads(sync().stdout)
     assert rerun["status"] == "done"
