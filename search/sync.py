@@ -13,7 +13,8 @@ lie under it, and then
    extracted text the catalog keeps). A folder sync stores no copy of its files: the
    originals are served from the folder, as for ``ops-search ingest``.
 
-A file modified less than ``OPS_SYNC_SETTLE_S`` ago is looked at again after as long; if its
+Files are hashed again only when their size or modification time changed since the last
+round. A file modified less than ``OPS_SYNC_SETTLE_S`` ago is looked at again after as long; if its
 size or modification time changed meanwhile, or changes while it is hashed, it is being
 written and waits for the next round (a message says so). Its old version, if any, stays.
 
@@ -60,6 +61,16 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS sync_state (
     folder TEXT PRIMARY KEY,
     record TEXT NOT NULL
+);
+-- Each synced file's size, modification time and hash as last seen: a file is hashed again
+-- only when its size or time changed.
+CREATE TABLE IF NOT EXISTS sync_files (
+    folder TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (folder, path)
 );
 """
 MESSAGES_KEPT = 20  # per round, in the state (the CLI prints all of them)
@@ -148,6 +159,24 @@ class SyncStates:
         with self.db.read() as db:
             row = db.execute("SELECT record FROM sync_state WHERE folder = ?", (folder,)).fetchone()
         return SyncReport(**json.loads(row[0])) if row else None
+
+    def seen(self, folder: str) -> dict[str, tuple[int, int, str]]:
+        """path → (size, mtime_ns, sha256) of the folder's files as last seen."""
+        with self.db.read() as db:
+            rows = db.execute(
+                "SELECT path, size, mtime_ns, sha256 FROM sync_files WHERE folder = ?", (folder,)
+            ).fetchall()
+        return {p: (size, mtime, sha) for p, size, mtime, sha in rows}
+
+    def remember(self, folder: str, files: dict[str, tuple[_Seen, str]]) -> None:
+        """Replace what is remembered of the folder's files."""
+        with self.db.write() as db:
+            db.execute("DELETE FROM sync_files WHERE folder = ?", (folder,))
+            db.executemany(
+                "INSERT INTO sync_files (folder, path, size, mtime_ns, sha256) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(folder, p, seen.size, seen.mtime_ns, sha) for p, (seen, sha) in files.items()],
+            )
 
     def all(self) -> list[SyncReport]:
         with self.db.read() as db:
@@ -259,7 +288,7 @@ def sync_folder(
     try:
         if not root.is_dir():
             raise OpsSearchError(f"sync: {folder} is not a folder")
-        _round(index, root, report, reporter, lock, stop, check_stop, save, readers, audit)
+        _round(index, root, report, reporter, lock, stop, check_stop, save, readers, audit, store)
     except SyncStopped:
         report.status = "stopped"
         report.note("stopped by shutdown; the next round goes on")
@@ -296,6 +325,7 @@ def _round(
     save: Callable[[], None],
     readers: ReaderPool | None,
     audit: AuditLog,
+    store: SyncStates,
 ) -> None:
     folder = str(root)
     settings = index.settings
@@ -313,27 +343,34 @@ def _round(
         if _Seen.of(path) != first[path]:
             being_written.add(str(path))
 
-    # --- hash what is settled ---
+    # --- hash what is settled (again only when its size or time changed) ---
     hashes: dict[str, str] = {}  # path → sha256
+    known = store.seen(folder)
+    unreadable: set[str] = set()
     for path, seen in first.items():
         check_stop()
-        if str(path) in being_written:
+        name = str(path)
+        if name in being_written:
+            continue
+        if known.get(name, (None, None, None))[:2] == (seen.size, seen.mtime_ns):
+            hashes[name] = known[name][2]
             continue
         try:
             sha = sha256_of(path)
         except OSError as err:
             report.errors += 1
             report.note(f"{path}: cannot read file ({err.strerror or err})")
-            being_written.add(str(path))  # keep whatever is indexed of it
+            unreadable.add(name)
             continue
         if _Seen.of(path) != seen:  # written to while it was hashed
-            being_written.add(str(path))
+            being_written.add(name)
             continue
-        hashes[str(path)] = sha
-    for path in sorted(being_written - {p for p in hashes}):
+        hashes[name] = sha
+    for path in sorted(being_written):
         if Path(path).exists():
             report.skipped += 1
             report.note(f"{path}: still being written (size or time changed); next round")
+    keep = being_written | unreadable  # their indexed versions stay
 
     # --- compare with the catalog ---
     catalog = index.catalog.files()  # id → (file, uploaded)
@@ -415,16 +452,16 @@ def _round(
                 )
             elif _Seen.of(path) is not None and sha256_of_or_none(path) != sha:
                 report.skipped += 1  # changed while it was read: the next round takes it
-                being_written.add(str(path))
+                keep.add(str(path))
             else:
                 report.errors += 1
                 report.failed[str(path)] = sha
-                being_written.add(str(path))  # its old version, if any, stays
+                keep.add(str(path))  # its old version, if any, stays
 
     # --- 3. documents whose files are gone (or are now another document) ---
     for doc_id, file in sorted(ours.items(), key=lambda kv: kv[1]):
         check_stop()
-        if doc_id in claimed or file in being_written:
+        if doc_id in claimed or file in keep:
             continue
         replaced = file in hashes  # the file is there with new content: its old version goes
         with lock:
@@ -436,6 +473,7 @@ def _round(
         reporter.file_done(file, "removed: the file is gone")
         audit.write(key=SYNC, route="sync", document_id=doc_id, outcome="removed", path=file)
     report.failed = {p: s for p, s in report.failed.items() if os.path.exists(p)}
+    store.remember(folder, {p: (first[Path(p)], sha) for p, sha in hashes.items() if p not in keep})
     if report.removed or report.renamed:
         with lock:
             index.store.optimize()

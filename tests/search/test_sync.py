@@ -4,6 +4,7 @@ sync that keeps to its folder."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import threading
@@ -103,6 +104,15 @@ def test_sync_adds_changes_renames_and_removes(tmp_path, sync_settings, embedder
         recorded = states(index).get(str(folder.resolve()))
         assert recorded is not None and recorded.collection == "kkr"
         assert counts(recorded) == counts(report) and recorded.last_run
+
+        # Same size, new content: hashed again (its time changed), so changed. Touched only:
+        # hashed again, and unchanged.
+        latin = folder / "ny.txt"
+        data = latin.read_bytes()
+        vowel = data.index(b"a")
+        latin.write_bytes(data[:vowel] + b"e" + data[vowel + 1 :])
+        os.utime(folder / "b.txt")
+        assert counts(run(index, folder)) == (0, 1, 0, 0, 2, 0, 0)
 
         # The folder emptied: every document of it goes.
         for path in folder.rglob("*.txt"):
