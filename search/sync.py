@@ -371,6 +371,7 @@ def _round(
             report.skipped += 1
             report.note(f"{path}: still being written (size or time changed); next round")
     keep = being_written | unreadable  # their indexed versions stay
+    stale: set[str] = set()  # hashed, but changed before they were read
 
     # --- compare with the catalog ---
     catalog = index.catalog.files()  # id → (file, uploaded)
@@ -403,6 +404,7 @@ def _round(
         if report.failed.get(path) == sha:
             report.errors += 1
             report.note(f"{path}: could not be read in an earlier round and has not changed")
+            keep.add(path)  # as in that round, its old version, if any, stays
             continue
         to_ingest.append((Path(path), sha, "changed" if path in ours_by_file else "added"))
     save()
@@ -440,10 +442,10 @@ def _round(
         check_stop()  # a file cut off by the shutdown is no unreadable file
         for message in summary.errors:
             report.note(message)
-        known = index.catalog.ids()
+        indexed = index.catalog.ids()
         for path, sha, kind in to_ingest:
             doc_id = Document.id_for(sha)
-            if doc_id in known:
+            if doc_id in indexed:
                 claimed.add(doc_id)
                 report.failed.pop(str(path), None)
                 setattr(report, kind, getattr(report, kind) + 1)
@@ -453,6 +455,7 @@ def _round(
             elif _Seen.of(path) is not None and sha256_of_or_none(path) != sha:
                 report.skipped += 1  # changed while it was read: the next round takes it
                 keep.add(str(path))
+                stale.add(str(path))
             else:
                 report.errors += 1
                 report.failed[str(path)] = sha
@@ -473,7 +476,7 @@ def _round(
         reporter.file_done(file, "removed: the file is gone")
         audit.write(key=SYNC, route="sync", document_id=doc_id, outcome="removed", path=file)
     report.failed = {p: s for p, s in report.failed.items() if os.path.exists(p)}
-    store.remember(folder, {p: (first[Path(p)], sha) for p, sha in hashes.items() if p not in keep})
+    store.remember(folder, {p: (first[Path(p)], h) for p, h in hashes.items() if p not in stale})
     if report.removed or report.renamed:
         with lock:
             index.store.optimize()
