@@ -46,7 +46,7 @@ from pathlib import Path
 
 from ingest.document import sha256_of
 from ingest.driver import ReaderPool
-from ingest.pipeline import discover
+from ingest.pipeline import discover, source_name
 from ops_search.audit import SYNC, AuditLog
 from ops_search.config import check_collection
 from ops_search.errors import OpsSearchError
@@ -223,11 +223,21 @@ def _under(file: str, folder: str) -> bool:
 
 
 class _Progress:
-    """Passes ingest progress on, counts it into the state now and then, and stops the round
-    at the next batch of passages once ``stop`` is set."""
+    """Passes ingest progress on, counts each file done into the report as it goes (saved
+    now and then, for /stats), and stops the round at the next batch of passages once
+    ``stop`` is set. The counts are provisional: the round sets them from the catalog."""
 
-    def __init__(self, inner: Reporter, stop: threading.Event, save: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        inner: Reporter,
+        report: SyncReport,
+        kinds: dict[str, str],
+        stop: threading.Event,
+        save: Callable[[], None],
+    ) -> None:
         self.inner = inner
+        self.report = report
+        self.kinds = kinds  # source → "added" | "changed"
         self.stop = stop
         self.save = save
         self._saved = time.monotonic()
@@ -245,6 +255,14 @@ class _Progress:
 
     def file_done(self, path: str, message: str) -> None:
         self.inner.file_done(path, message)
+        kind = self.kinds.get(path)
+        if kind:
+            setattr(self.report, kind, getattr(self.report, kind) + 1)
+        self._tick()
+
+    def error(self, message: str) -> None:
+        self.inner.error(message)
+        self.report.errors += 1
         self._tick()
 
     def __getattr__(self, name: str):  # start, page_done, error, warning, stage, …
@@ -431,7 +449,9 @@ def _round(
     # --- 2. new and changed files, through the one ingest path ---
     if to_ingest:
         check_stop()
-        progress = _Progress(reporter, stop, save)
+        counted = (report.added, report.changed, report.errors)
+        kinds = {source_name(p): kind for p, _, kind in to_ingest}
+        progress = _Progress(reporter, report, kinds, stop, save)
         summary = index.ingest(
             [p for p, _, _ in to_ingest],
             progress,  # type: ignore[arg-type]
@@ -440,6 +460,7 @@ def _round(
             readers=readers,
         )
         check_stop()  # a file cut off by the shutdown is no unreadable file
+        report.added, report.changed, report.errors = counted
         for message in summary.errors:
             report.note(message)
         indexed = index.catalog.ids()

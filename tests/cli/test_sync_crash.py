@@ -62,9 +62,19 @@ def test_sync_killed_mid_round_converges_on_the_next(tmp_path, embedder):
     with sqlite3.connect(catalog, timeout=30) as db:  # a reader beside the writer (WAL)
         # Killed while the last new file is being written: the rename, the change and the
         # first new file are in; the removal is still to do.
-        while not db.execute(
-            "SELECT id FROM documents WHERE state = 'indexing' AND source LIKE '%/d.txt'"
-        ).fetchone():
+        # The round's progress is saved as it goes (what /stats shows meanwhile).
+
+        def progress() -> dict:
+            row = db.execute("SELECT record FROM sync_state").fetchone()
+            return json.loads(row[0])
+
+        while not (
+            db.execute(
+                "SELECT id FROM documents WHERE state = 'indexing' AND source LIKE '%/d.txt'"
+            ).fetchone()
+            and (p := progress())["renamed"] == 1
+            and (p["added"], p["changed"]) == (1, 1)
+        ):
             assert proc.poll() is None, "sync finished before it could be killed"
             assert time.monotonic() < deadline, "the last file was never written"
             time.sleep(0.02)
