@@ -150,7 +150,7 @@ class Index:
         """Index one document's chunks and record it. Returns passages embedded anew.
 
         ``collection`` is the collection a folder sync puts the document in (``ingest`` and
-        ``move_document`` pass theirs on to here). Not stored yet: it is the one place where
+        ``relocate_document`` pass theirs on to here). Not stored yet: it is the one place where
         collections are wired in."""
         del collection  # wired to collections by issue-13a
         entry = CatalogEntry(
@@ -195,7 +195,7 @@ class Index:
         self.store.delete_document(document_id)
         self.catalog.delete(document_id)
 
-    def move_document(
+    def relocate_document(
         self, entry: CatalogEntry, file: Path, *, collection: str | None = None
     ) -> int | None:
         """Record an indexed document under a new path (its file was renamed or moved).

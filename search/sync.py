@@ -5,7 +5,7 @@ lie under it, and then
 
 1. records renamed and moved files under their new paths (same content hash: the document
    id derives from it), rewriting their passages from the store and the embedding cache —
-   nothing is read or embedded again (``Index.move_document``);
+   nothing is read or embedded again (``Index.relocate_document``);
 2. ingests new and changed files through ``Index.ingest`` (the one extraction driver, its
    limits, progress and per-file errors); a changed file's old version goes once the new
    one is in;
@@ -406,6 +406,8 @@ def _round(
             if holder == path:
                 claimed.add(doc_id)
                 report.unchanged += 1
+                # wired to collections by issue-13a: a document of this folder recorded in
+                # another collection (OPS_SYNC changed) is to be moved to report.collection.
             elif doc_id in claimed or _still_holds(holder, sha, hashes, folder):
                 # The same content twice: one document, under its first file.
                 report.unchanged += 1
@@ -435,7 +437,7 @@ def _round(
             to_ingest.append((path, hashes[str(path)], "added"))
             continue
         with lock:
-            embedded = index.move_document(entry, path, collection=report.collection)
+            embedded = index.relocate_document(entry, path, collection=report.collection)
         if embedded is None:
             report.note(f"{path}: renamed, but its passages were not whole; read again")
             with lock:
