@@ -114,3 +114,25 @@ def test_sync_killed_mid_round_converges_on_the_next(tmp_path, embedder):
         str(folder / n) for n in ("b.txt", "c.txt", "d.txt", "kkr-referat-2024.txt")
     )
     assert len(set(crashed[1])) == crashed[2]  # no passage twice
+
+
+def test_sync_refuses_a_bad_collection_and_a_missing_folder(tmp_path):
+    env = {**os.environ, "OPS_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "docs").mkdir()
+    for args, words in (
+        (["docs", "--collection", "kkr sjælland"], "collection name"),
+        (["nowhere", "--collection", "kkr"], "nowhere is not a folder"),
+    ):
+        done = subprocess.run(
+            [str(EXE), "sync", *args],
+            env=env,
+            cwd=tmp_path,  # short paths: the error box does not wrap them
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything was opened
+    bad = {**env, "OPS_SYNC": "/srv/a=kkr,/srv/a=andet"}
+    done = subprocess.run([str(EXE), "status"], env=bad, capture_output=True, text=True)
+    assert done.returncode == 2 and "sync" in done.stderr and "named twice" in done.stderr
