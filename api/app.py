@@ -15,11 +15,15 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.audit import AuditMiddleware
 from api.deps import AppState, UploadGate
+from api.problems import log
 from api.routes import documents, health, jobs, search, web
+from api.scheduler import SyncScheduler
 from api.uploads import resume_jobs, stop_jobs
 from ingest.driver import ReaderPool, ingest_log
 from ops_search import __version__
+from ops_search.audit import AuditLog
 from ops_search.config import Settings
 from search.embed import Embedder
 from search.index import Index
@@ -116,12 +120,19 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         state = AppState(settings=settings, index=index, searcher=Searcher(index), readers=readers)
         app.state.ops = state
         resume_jobs(state)
+        scheduler = SyncScheduler(state)
+        scheduler.start()
         try:
             yield
         finally:
-            # Running jobs stop at their next batch of passages and go on at the next start.
+            # Running jobs and the sync round stop at their next batch of passages and go
+            # on at the next start (round).
+            scheduler.stop()
             stop_jobs(state, timeout=JOB_STOP_TIMEOUT_S)
-            readers.close()
+            scheduler.join(JOB_STOP_TIMEOUT_S)
+            readers.close()  # ends a file the sync is still reading: the round stops
+            if not scheduler.join(JOB_STOP_TIMEOUT_S):
+                log.warning("the sync thread did not stop; the index closes under it")
             index.close()
 
     app = FastAPI(
@@ -133,9 +144,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     problems.install(app)
     # Added inside out: the upload gate runs before FastAPI reads any body, CatchAll answers
-    # what escaped every handler, and the security headers go on every answer, its 500 too.
+    # what escaped every handler, the audit records every answer to a write or a download
+    # (the gate's refusals and CatchAll's 500s too), and the security headers go on every
+    # answer, its 500 too.
     app.add_middleware(UploadGate, settings=settings)
     app.add_middleware(problems.CatchAll)
+    app.add_middleware(AuditMiddleware, audit=AuditLog.in_dir(settings.log_dir))
     docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, docs_paths=tuple(p for p in docs if p))
     app.include_router(health.router)

@@ -30,12 +30,38 @@ class Health(BaseModel):
     engine: str
 
 
+class SyncStatus(BaseModel):
+    """A synced folder's latest round (search.sync)."""
+
+    folder: str
+    collection: str
+    status: str = Field(
+        description="pending, running, done, stopped (by a shutdown), failed, or interrupted "
+        "(its process was killed; the next round completes it)"
+    )
+    started_at: str
+    last_run: str | None = Field(description="When the latest round ended.")
+    files: int
+    added: int
+    changed: int
+    renamed: int
+    removed: int
+    unchanged: int
+    skipped: int = Field(description="Files still being written: left for the next round.")
+    errors: int
+    message: str
+    messages: list[str]
+
+
 class Stats(Health):
     data_dir: str
     disk_bytes: int | None
     doc_types: dict[str, int]
     langs: dict[str, int]
     kinds: dict[str, int]
+    sync: list[SyncStatus] = Field(
+        default_factory=list, description="Synced folders (OPS_SYNC and ops-search sync)."
+    )
 
 
 class DocumentSummary(BaseModel):

@@ -1,4 +1,4 @@
-"""The ``ops-search`` command line: ingest, search, status, eval, serve."""
+"""The ``ops-search`` command line: ingest, sync, search, status, eval, audit, serve."""
 
 from __future__ import annotations
 
@@ -80,6 +80,46 @@ def ingest(
             index.close()
     typer.echo(summary.line(), err=True)
     if summary.ingested + summary.unchanged == 0 or (strict and summary.failed):
+        raise typer.Exit(1)
+
+
+@app.command()
+def sync(
+    folder: Annotated[Path, typer.Argument(help="The folder the index is to mirror.")],
+    collection: Annotated[
+        str, typer.Option("--collection", help="Collection its documents belong to.")
+    ] = "offentlig",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the round's report as JSON.")
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any file fails.")] = False,
+) -> None:
+    """Make the index mirror FOLDER: ingest new and changed files, remove those that are gone,
+    recognise renamed ones by content (not embedded again). Files still being written wait."""
+    from ops_search.config import check_collection
+    from search.index import Index
+    from search.sync import sync_folder
+
+    try:
+        check_collection(collection)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--collection") from None
+    if not folder.is_dir():
+        raise typer.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
+    settings = Settings()
+    reporter = make_reporter(quiet=as_json and not sys.stderr.isatty())
+    index = Index.open(settings, role="ingest")
+    try:
+        report = sync_folder(index, folder, collection, reporter)
+    finally:
+        reporter.close()
+        index.close()
+    if as_json:
+        typer.echo(json.dumps(report.public(), ensure_ascii=False, indent=2))
+    for message in report.messages:
+        typer.echo(f"note    {message}", err=True)
+    typer.echo(report.line(), err=True)
+    if strict and report.errors:
         raise typer.Exit(1)
 
 
@@ -255,6 +295,42 @@ def evaluate(
                         typer.echo(
                             f"{result.name} {report.mode:<7} {qrel.id} rank={rank} {qrel.query}"
                         )
+
+
+@app.command()
+def audit(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only events from then on: an ISO date or time (2026-12-01, "
+            "2026-12-01T08:00, UTC unless an offset is given) or a span back from now "
+            "(30m, 24h, 7d, 2w).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON lines as stored.")
+    ] = False,
+) -> None:
+    """The audit log: uploads, deletes, sync writes and downloads of originals."""
+    from ops_search.audit import AuditLog, parse_since
+
+    settings = Settings()
+    try:
+        start = parse_since(since) if since is not None else None
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--since") from None
+    log = AuditLog.in_dir(settings.log_dir)
+    for event in log.read(start):
+        if as_json:
+            typer.echo(json.dumps(event, ensure_ascii=False))
+            continue
+        status = event.get("status")
+        typer.echo(
+            f"{event['time']}  {event.get('key_id', '?'):<9}  {event.get('route', '?'):<26}  "
+            f"{event.get('document_id') or '-':<16}  {event.get('outcome', '?')}"
+            + (f" ({status})" if status else "")
+        )
 
 
 def _require_index(settings: Settings) -> None:

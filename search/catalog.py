@@ -176,6 +176,15 @@ class Catalog:
     def by_source(self) -> dict[str, CatalogEntry]:
         return {e.document.source: e for e in self.entries()}
 
+    def files(self) -> dict[str, tuple[str, bool]]:
+        """Every complete document's id → (absolute path of its file, uploaded), read from
+        the records by SQLite itself: no record is parsed in Python."""
+        rows = self._rows(
+            "SELECT id, json_extract(entry, '$.file'), json_extract(entry, '$.uploaded') "
+            "FROM entries JOIN documents USING (id) WHERE state = 'complete'"
+        )
+        return {i: (f, bool(u)) for i, f, u in rows}
+
     def ids(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT id FROM documents WHERE state = 'complete'")}
 

@@ -19,6 +19,7 @@ import contextlib
 import shutil
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -144,8 +145,14 @@ class Index:
         *,
         file: Path,
         uploaded: bool = False,
+        collection: str | None = None,
     ) -> int:
-        """Index one document's chunks and record it. Returns passages embedded anew."""
+        """Index one document's chunks and record it. Returns passages embedded anew.
+
+        ``collection`` is the collection a folder sync puts the document in (``ingest`` and
+        ``relocate_document`` pass theirs on to here). Not stored yet: it is the one place where
+        collections are wired in."""
+        del collection  # wired to collections by issue-13a
         entry = CatalogEntry(
             document=document, chunks=len(chunks), file=str(file.resolve()), uploaded=uploaded
         )
@@ -188,14 +195,45 @@ class Index:
         self.store.delete_document(document_id)
         self.catalog.delete(document_id)
 
+    def relocate_document(
+        self, entry: CatalogEntry, file: Path, *, collection: str | None = None
+    ) -> int | None:
+        """Record an indexed document under a new path (its file was renamed or moved).
+
+        Nothing is read or embedded again: the passages are taken from the store, given the
+        new source, and written back through ``add_document`` (same ids, vectors from the
+        embedding cache; the title stays, as it is part of what was embedded). A kill in
+        the middle leaves an ``indexing`` record that recovery undoes; the file is then
+        simply new to the next run. Returns the passages embedded anew (0 unless the
+        embedding cache lost them), or None when the store does not hold the document's
+        passages as recorded: then the caller ingests the file instead."""
+        document_id = entry.document.id
+        points = self.store.document_chunks(document_id)
+        if len(points) != entry.chunks:
+            return None
+        source = source_name(file)
+        document = entry.document.model_copy(update={"source": source})
+        chunks = [p.chunk().model_copy(update={"source": source}) for p in points]
+        return self.add_document(
+            document, chunks, file=file, uploaded=entry.uploaded, collection=collection
+        )
+
     def ingest(
         self,
         paths: Iterable[Path],
         reporter: Reporter,
         *,
         prune: bool = False,
+        collection: str | None = None,
+        lock: AbstractContextManager | None = None,
+        readers: ReaderPool | None = None,
     ) -> Summary:
-        """Index every supported file under ``paths``; unchanged files are skipped by hash."""
+        """Index every supported file under ``paths``; unchanged files are skipped by hash.
+
+        ``lock`` is held around each document's write (a server's writer lock, so that an
+        upload or a delete takes turns with it); ``readers`` is a reader pool to read with
+        (a server's own, which it closes at shutdown), else one is opened for this run."""
+        lock = lock or nullcontext()
         started = time.monotonic()
         summary = Summary()
         paths = list(paths)
@@ -223,28 +261,39 @@ class Index:
             reporter.file_done(source, f"unchanged{same}")
 
         written = False
+        own = readers is None
+        pool = ReaderPool(self.settings, log_file=ingest_log(self.settings)) if own else readers
+        assert pool is not None
         # Files are read in worker processes ahead of this loop, which embeds meanwhile.
-        with ReaderPool(self.settings, log_file=ingest_log(self.settings)) as readers:
-            for result in readers.read_all(todo, on_page=lambda _n, ocr: reporter.page_done(ocr)):
+        try:
+            for result in pool.read_all(todo, on_page=lambda _n, ocr: reporter.page_done(ocr)):
                 document = report_read(result, reporter, summary)
                 if document is None:
                     continue
                 reporter.add_passages(len(result.chunks))
-                self.add_document(document, result.chunks, reporter, file=result.path)
-                written = True
-                previous = known.get(result.source)
-                if previous and previous.document.id != document.id:
-                    self.remove_document(previous.document.id)
-                    known.pop(result.source)
+                with lock:
+                    self.add_document(
+                        document, result.chunks, reporter, file=result.path, collection=collection
+                    )
+                    written = True
+                    previous = known.get(result.source)
+                    if previous and previous.document.id != document.id:
+                        self.remove_document(previous.document.id)
+                        known.pop(result.source)
                 summary.ingested += 1
                 reporter.file_done(result.source, describe(result))
+        finally:
+            if own:
+                pool.close()
 
         if prune:
-            summary.removed = self._prune(paths, known)
+            with lock:
+                summary.removed = self._prune(paths, known)
             written = written or summary.removed > 0
         if written:
             reporter.stage("optimizing the index …")
-            self.store.optimize()
+            with lock:
+                self.store.optimize()
         summary.seconds = time.monotonic() - started
         return summary
 

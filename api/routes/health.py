@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ReadAuth, StateDep
-from api.schemas import Health, Stats
+from api.scheduler import sync_status
+from api.schemas import Health, Stats, SyncStatus
 
 router = APIRouter(tags=["health"])
 
@@ -41,4 +42,5 @@ def stats(state: StateDep) -> Stats:
         doc_types=doc_types,
         langs=langs,
         kinds=kinds,
+        sync=[SyncStatus(**r.public()) for r in sync_status(state)],
     )

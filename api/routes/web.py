@@ -20,9 +20,11 @@ from api.deps import ReadAuth, StateDep
 from api.problems import ApiProblem
 from api.routes.documents import DocId
 from api.routes.search import MAX_VALUES, Value
+from api.scheduler import sync_status
 from ingest.chunk import sections_of
 from search.query import SearchRequest
 from search.store import Filters
+from search.sync import SyncReport
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
 router = APIRouter(include_in_schema=False, dependencies=[ReadAuth])
@@ -197,8 +199,37 @@ def documents_page(request: Request, state: StateDep) -> HTMLResponse:
         "documents.html",
         {
             "entries": entries,
+            "sync": [_sync_line(r) for r in sync_status(state)],
             "writable": bool(state.settings.api_key_list),
             "max_mb": state.settings.max_upload_mb,
             "labels": {"doc_type": DOC_TYPES, "lang": LANGS},
         },
     )
+
+
+SYNC_STATUS = {
+    "pending": "venter på første kørsel",
+    "running": "i gang",
+    "done": "færdig",
+    "stopped": "afbrudt (fortsætter ved næste kørsel)",
+    "failed": "fejlede",
+    "interrupted": "afbrudt (gøres færdig ved næste kørsel)",
+}
+
+
+def _sync_line(report: SyncReport) -> dict:
+    """A synced folder's latest round, in Danish, for the documents page."""
+    when = (report.last_run or report.started_at or "").replace("T", " ")[:16]
+    counts = (
+        f"{report.added} nye, {report.changed} ændrede, {report.renamed} omdøbte, "
+        f"{report.removed} fjernede, {report.skipped} venter (skrives stadig), "
+        f"{report.errors} fejl"
+    )
+    return {
+        "folder": report.folder,
+        "collection": report.collection,
+        "status": SYNC_STATUS.get(report.status, report.status),
+        "when": when if report.status != "pending" else "",
+        "counts": counts if report.status != "pending" else "",
+        "message": report.message,
+    }
