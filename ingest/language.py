@@ -44,6 +44,12 @@ def _scores(text: str) -> dict[str, float]:
     return scores
 
 
+def language_scores(text: str) -> dict[str, float]:
+    """langdetect's probabilities with Norwegian and Swedish counted as Danish; empty when
+    the text has no letters to judge by."""
+    return _scores(text)
+
+
 def detect_document_language(text: str) -> str:
     """The document's language: a plausible one when the text allows, else langdetect's best."""
     sample = text[:SAMPLE_CHARS]

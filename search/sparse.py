@@ -2,10 +2,12 @@
 
 Each passage is analysed in its own language: Danish passages with the Danish stemmer,
 stopwords and compound splitting, English ones (``lang == "en"``) with the English stemmer
-and stopwords. A query's language cannot be told from a few words, so a query is analysed
-both ways and its terms are the union: a Danish query meets Danish passages through Danish
-stems, an English query (or the English product names in a Danish one) meets English
-passages through English stems.
+and stopwords. A query that is surely Danish (langdetect ≥ 0.9) is analysed as Danish; any
+other — English, or too short to tell, as keyword queries are — both ways, its terms the
+union: an English question meets English passages through English stems. Measured on the
+three development sets: analysing every query both ways gained one dev query and lost one
+LibreOffice keyword query ("centrer tekst lodret side" met English pages through "side");
+analysing confident Danish queries as Danish only keeps the gain without the loss.
 
 A passage becomes a :class:`SparseVector` of BM25 term-frequency saturation weights
 (``tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avg_len))``). IDF is *not* included: the store
@@ -43,6 +45,7 @@ from pathlib import Path
 
 import Stemmer
 
+from ingest.language import language_scores
 from search.compounds import CompoundSplitter
 from search.store import SparseVector  # indices: list[int], values: list[float]
 
@@ -361,10 +364,12 @@ class SparseEncoder:
         return _streams(text, self.splitter, _analysis_lang(lang))[1]
 
     def _query_streams(self, query: str) -> tuple[set[str], set[str]]:
-        """A query's terms analysed as Danish and as English, united."""
+        """A query's terms: as Danish, and as English too unless the query is surely Danish."""
         plain, folded = _streams(query, self.splitter, "da")
-        en_plain, en_folded = _streams(query, self.splitter, ENGLISH)
-        return set(plain) | set(en_plain), set(folded) | set(en_folded)
+        if not surely_danish(query):
+            en_plain, en_folded = _streams(query, self.splitter, ENGLISH)
+            return set(plain) | set(en_plain), set(folded) | set(en_folded)
+        return set(plain), set(folded)
 
     def encode_passage(self, text: str, lang: str = "da") -> SparseVector:
         """BM25 weights of a passage analysed in its language (English apart, else Danish)."""
@@ -411,6 +416,15 @@ class SparseEncoder:
             else:
                 spans.extend((p.start, p.end) for p in tok.parts if hit(p))
         return spans
+
+
+SURELY_DANISH = 0.9
+
+
+@functools.lru_cache(maxsize=4096)
+def surely_danish(query: str) -> bool:
+    """Whether langdetect gives the query ≥ 0.9 Danish (short keyword queries rarely are)."""
+    return language_scores(query).get("da", 0.0) >= SURELY_DANISH
 
 
 def _vector(weights: dict[int, float]) -> SparseVector:

@@ -249,3 +249,21 @@ def test_highlights_are_ocr_and_compound_aware(sparse_encoder):
     text = "Ifølge KORA's rapport"
     assert [text[s:e] for s, e in sparse_encoder.highlight_spans(text, "kora")] == ["KORA"]
     assert sparse_encoder.highlight_spans(text, "og i at") == []
+
+
+def test_a_surely_danish_query_is_analysed_as_danish_only(sparse_encoder):
+    danish = "Hvordan centrerer jeg teksten lodret midt på siden i et dokument?"
+    english = "How do I centre the text vertically in the middle of the page?"
+    keywords = "pakkemodel takster"  # too short to tell: both ways
+
+    def plain_ids(text: str, langs: tuple[str, ...]) -> set[int]:
+        return {term_id(t) for lang in langs for t in sparse_encoder.terms(text, lang)}
+
+    def query_ids(text: str) -> set[int]:
+        q = sparse_encoder.encode_query(text)
+        return {i for i, w in zip(q.indices, q.values, strict=True) if w == 1.0}
+
+    assert query_ids(danish) == plain_ids(danish, ("da",))
+    assert query_ids(english) == plain_ids(english, ("da", "en"))
+    assert query_ids(keywords) == plain_ids(keywords, ("da", "en"))
+    assert plain_ids(english, ("en",)) - plain_ids(english, ("da",))  # English stems add terms
