@@ -31,6 +31,13 @@ from ingest.clean import normalize_line, vocabulary_of
 from ingest.ocr import OcrUnavailable, ocr_pages
 from ingest.pdf_accents import merge_accents
 from ingest.pdf_blocks import _font_levels, _ocr_blocks, _page_blocks, _remove_running_lines
+from ingest.pdf_glyphs import (
+    PdfiumGlyphs,
+    has_unmapped,
+    map_unmapped,
+    pdfminer_ctm,
+    without_unmapped,
+)
 from ingest.pdf_layout import (
     X_TOLERANCE,
     Line,
@@ -177,9 +184,17 @@ def _title(path: Path, pdf: pdfplumber.PDF) -> str | None:
 def _guarded_layout(
     path: Path, page: pdfplumber.page.Page, number: int, pdfium_pages: PdfiumPages
 ) -> PageLayout:
-    """The page's layout; when the analysis raises, the page read as plain text instead."""
+    """The page's layout; when the analysis raises, the page read as plain text instead.
+
+    Glyphs pdfminer cannot map to Unicode ("(cid:N)") take pypdfium2's reading of them, or
+    are dropped where it has none either (``ingest.pdf_glyphs``): no placeholder is indexed.
+    """
     try:
-        return _layout(page, number)
+        chars = page.chars
+        if has_unmapped(chars):
+            chars = map_unmapped(chars, _pdfium_glyphs(path, page, number, pdfium_pages))
+            page = without_unmapped(page)
+        return _layout(page, number, chars)
     except Exception as err:
         log.error(
             "%s: page %d: layout analysis failed; reading the page as plain text",
@@ -189,6 +204,16 @@ def _guarded_layout(
         )
         why = f"layout analysis failed ({_describe(err)})"
         return _plain_layout(path, page, number, why, pdfium_pages)
+
+
+def _pdfium_glyphs(
+    path: Path, page: pdfplumber.page.Page, number: int, pdfium_pages: PdfiumPages
+) -> PdfiumGlyphs | None:
+    try:
+        return pdfium_pages.glyphs(number, pdfminer_ctm(page))
+    except pdfium.PdfiumError:
+        log.warning("%s: page %d: pypdfium2 cannot read it", path, number, exc_info=True)
+        return None
 
 
 def _plain_layout(
@@ -226,12 +251,14 @@ def _plain_layout(
 # --- page layout ---------------------------------------------------------------------------
 
 
-def _layout(page: pdfplumber.page.Page, number: int) -> PageLayout:
+def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageLayout:
+    """The page's lines and tables in reading order; ``chars`` are its chars with their text
+    mapped (``page.chars`` unless pdfminer could not map some)."""
     layout = PageLayout(number=number, height=float(page.height), top=float(page.bbox[1]))
-    chars = [c for c in page.chars if c.get("text", "").strip()]
-    if len(chars) < MIN_TEXT_CHARS and (page.images or not chars):
+    printable = [c for c in chars if c.get("text", "").strip()]
+    if len(printable) < MIN_TEXT_CHARS and (page.images or not printable):
         layout.scanned = bool(page.images)
-        if not layout.scanned and not chars:
+        if not layout.scanned and not printable:
             return layout  # a blank page
         if layout.scanned:
             return layout
@@ -239,7 +266,7 @@ def _layout(page: pdfplumber.page.Page, number: int) -> PageLayout:
     tables = [t for t in page.find_tables() if _is_real_table(t)]
     table_boxes = [t.bbox for t in tables]
     words = extract_words(
-        merge_accents(page.chars),
+        merge_accents(chars),
         x_tolerance=X_TOLERANCE,
         y_tolerance=3,
         extra_attrs=["size", "fontname"],

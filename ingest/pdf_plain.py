@@ -15,6 +15,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ingest.clean import join_lines
+from ingest.pdf_glyphs import Matrix, PdfiumGlyphs
 from ingest.pdf_layout import X_TOLERANCE, PlainLine
 from ops_search.models import Block
 
@@ -126,6 +127,15 @@ class PdfiumPages:
         page = self._document()[number - 1]
         try:
             return pdfium_lines(page)
+        finally:
+            page.close()
+
+    def glyphs(self, number: int, ctm: Matrix) -> PdfiumGlyphs:
+        """pdfium's characters of 1-based page ``number`` by glyph origin, in the coordinates
+        ``ctm`` gives; raises ``pdfium.PdfiumError``."""
+        page = self._document()[number - 1]
+        try:
+            return PdfiumGlyphs(page, ctm)
         finally:
             page.close()
 
