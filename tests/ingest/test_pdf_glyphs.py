@@ -8,6 +8,8 @@ one pdfium too has no printable character for.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pdfplumber
 import pypdfium2 as pdfium
 import pytest
@@ -73,3 +75,17 @@ def test_no_placeholder_reaches_a_chunk_and_chunks_cite_their_text(settings):
         assert chunk.text == document.text[chunk.char_start : chunk.char_end]
         first = document.pages[chunk.page_start - 1]
         assert first.char_start <= chunk.char_start < first.char_end
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+@pytest.mark.parametrize("media_box", [b"0 0 595 842", b"100 50 695 892"])
+def test_glyphs_are_matched_on_rotated_pages_and_boxes_away_from_the_origin(
+    settings, tmp_path, rotate, media_box
+):
+    path = tmp_path / "turned.pdf"
+    path.write_bytes(fx.build_unmapped_glyphs(rotate=rotate, media_box=media_box))
+    document = read_document(path, settings)
+    # The reading order of a turned page is not this test's business: its characters are.
+    assert Counter(document.page_text(1).replace(" ", "").replace("\n", "")) == Counter(
+        PAGE1.replace(" ", "")
+    )
