@@ -81,7 +81,7 @@ class PdfiumGlyphs:
                     continue
                 code = pdfium_c.FPDFText_GetUnicode(textpage, i)
                 px, py = x.value, y.value
-                glyphs.append((a * px + c * py + e, b * px + d * py + f, code))
+                glyphs.append((a * px + c * py + e, b * px + d * py + f, i, code))
         finally:
             textpage.close()
         glyphs.sort()
@@ -89,16 +89,23 @@ class PdfiumGlyphs:
         self._xs = [g[0] for g in glyphs]
 
     def at(self, x: float, y: float) -> str | None:
-        """pdfium's printable character whose glyph starts at (x, y), if it has one."""
+        """pdfium's printable text of the glyph that starts at (x, y), if it has any. A
+        ligature's glyph may stand for several characters ("ffi"): pdfium gives each one,
+        all at the glyph's origin."""
         lo = bisect.bisect_left(self._xs, x - ORIGIN_TOLERANCE)
         hi = bisect.bisect_right(self._xs, x + ORIGIN_TOLERANCE)
-        for _, gy, code in self._glyphs[lo:hi]:
-            if abs(gy - y) <= ORIGIN_TOLERANCE and 0 < code < 0x110000:
-                char = chr(code)
-                category = unicodedata.category(char)
-                if category[0] in _PRINTABLE and category != "Co":
-                    return char
-        return None
+        here = sorted(
+            (i, code) for _, gy, i, code in self._glyphs[lo:hi] if abs(gy - y) <= ORIGIN_TOLERANCE
+        )
+        text = "".join(chr(code) for _, code in here if _printable(code))
+        return text or None
+
+
+def _printable(code: int) -> bool:
+    if not 0 < code < 0x110000:
+        return False
+    category = unicodedata.category(chr(code))
+    return category[0] in _PRINTABLE and category != "Co"
 
 
 def map_unmapped(chars: list[dict], glyphs: PdfiumGlyphs | None) -> list[dict]:
