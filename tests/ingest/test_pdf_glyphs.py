@@ -2,8 +2,9 @@
 
 The fixture (``unmapped-glyphs.pdf``, built by ``tests/fixtures/build_fixtures.py``) sets page 1
 in a Type 3 font like dvips's, whose æ and å pdfminer reads as "(cid:230)" and "(cid:229)" and
-whose ø it misreads as "ł"; page 2 is Helvetica with two lone glyphs of that font: "×", and
-one pdfium too has no printable character for.
+whose ø it misreads as "ł" (the last line in a copy of the font with an "ffi" ligature);
+page 2 is Helvetica with two lone glyphs of that font: "×", and one pdfium too has no
+printable character for.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from tests.conftest import FIXTURES, read_document
 from tests.fixtures import build_fixtures as fx
 
 UNMAPPED = FIXTURES / "unmapped-glyphs.pdf"
-PAGE1 = " ".join((fx.UNMAPPED_PAGE1_TITLE, *fx.UNMAPPED_PAGE1_LINES))
+PAGE1 = " ".join(
+    (fx.UNMAPPED_PAGE1_TITLE, *fx.UNMAPPED_PAGE1_LINES, fx.UNMAPPED_PAGE1_LIGATURE_LINE)
+)
 PAGE2 = " ".join((fx.UNMAPPED_PAGE2_HEADING, *fx.UNMAPPED_PAGE2_LINES))
 
 
@@ -48,6 +51,10 @@ def test_the_fixture_holds_glyphs_pdfminer_cannot_map_and_pdfium_can():
 
 def test_text_in_a_font_pdfminer_cannot_map_is_read_as_pdfium_reads_it(document):
     assert flat(document.page_text(1)) == PAGE1
+
+
+def test_a_ligature_glyph_of_such_a_font_keeps_all_its_letters(document):
+    assert "de officielle takster" in flat(document.page_text(1))
 
 
 def test_a_lone_unmapped_glyph_takes_pdfiums_character(document):
