@@ -13,6 +13,9 @@ corrupt file. So each page's analysis runs under a guard: when it raises, that p
 as plain text (``ingest.pdf_plain``: pdfplumber's text, else pypdfium2's, else OCR), recorded in
 ``Extracted.degraded_pages`` and logged with its traceback. A file pdfminer cannot parse at
 all is read by pypdfium2 (``ingest.pdfium_text``); only when that fails too is it corrupt.
+
+Glyphs pdfminer cannot map to Unicode (its "(cid:N)" placeholders) take pypdfium2's reading
+of them, or are dropped (``ingest.pdf_glyphs``).
 """
 
 from __future__ import annotations
