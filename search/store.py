@@ -1,6 +1,6 @@
-"""The vector store: the facade over the engines, the only modules that import a Qdrant package
-(``store_edge.py``, ``store_client.py``; value types in ``store_types.py``, the folder lock in
-``store_lock.py``).
+"""The vector store's facade. Only the store's own modules import a Qdrant package: this one
+(through its engines), ``store_edge.py`` and ``store_client.py``; the value types are in
+``store_types.py``, the folder lock in ``store_lock.py``.
 
 One interface (:class:`Store`), three engines behind it, proven equal by the congruence suite in
 ``tests/search/test_store.py``:
@@ -17,8 +17,13 @@ Schema (owned here):
   with the IDF modifier: the sparse values we store are BM25 term-frequency weights, IDF is
   applied by the engine at query time;
 - point id = ``Chunk.id`` (a UUID string); payload = ``Chunk.model_dump()``, nothing else;
-- payload indexes: keyword on ``document_id``, ``doc_type``, ``lang``, ``kind`` and ``source``
-  (with prefix matching), datetime on ``date`` (ranges on ISO dates).
+- payload indexes: keyword on ``document_id``, ``doc_type``, ``lang``, ``kind``, ``collection``
+  and ``source`` (with prefix matching), datetime on ``date`` (ranges on ISO dates). An index
+  written before collections gets the ``collection`` index and, on every chunk without one,
+  the default collection when it is opened (:func:`_adopt_collections`);
+- access: ``Filters.visible`` (the collections a reader may see) is a payload condition of the
+  query itself, in every prefetch, count and facet: never a filter on results afterwards, so
+  limits, counts and facets are those of what the reader may see.
 
 Hybrid queries are two prefetches (dense, then sparse), each carrying the filter, fused inside the
 engine by *weighted* reciprocal rank fusion with ``k = settings.rrf_k`` and weights
@@ -45,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ops_search.access import DEFAULT_COLLECTION
 from ops_search.config import Settings
 from ops_search.errors import IndexLocked, ModelMismatch, OpsSearchError
 from ops_search.models import Chunk
@@ -52,6 +58,7 @@ from search.store_client import ClientEngine
 from search.store_edge import EdgeEngine
 from search.store_lock import LOCK_FILE, DirLock, locked_message
 from search.store_types import (
+    COLLECTION_FIELD,
     DATE_FIELD,
     DENSE,
     FACET_KEYS,
@@ -74,9 +81,9 @@ from search.store_types import (
 )
 
 __all__ = [
-    "DATE_FIELD", "DENSE", "FACET_KEYS", "FLUSH_INTERVAL_S", "KEYWORD_FIELDS", "LOCK_FILE",
-    "SCHEMA_VERSION", "SPARSE", "EngineName", "Filters", "IndexInfo", "Mode", "SparseVector",
-    "Store", "StoredPoint", "rrf_score",
+    "COLLECTION_FIELD", "DATE_FIELD", "DENSE", "FACET_KEYS", "FLUSH_INTERVAL_S",
+    "KEYWORD_FIELDS", "LOCK_FILE", "SCHEMA_VERSION", "SPARSE", "EngineName", "Filters",
+    "IndexInfo", "Mode", "SparseVector", "Store", "StoredPoint", "rrf_score",
 ]  # fmt: skip
 
 INFO_FILE = "index.json"
@@ -265,6 +272,11 @@ class Store:
                     engine = client_engine
             except EngineLocked as err:
                 raise IndexLocked(locked_message(index_dir, None)) from err
+            try:
+                _adopt_collections(engine)
+            except BaseException:
+                engine.close()
+                raise
         except BaseException:
             lock.release()
             raise
@@ -288,6 +300,7 @@ class Store:
             else:
                 record = {_METADATA_KEY: _info_record(info, "server")}
                 engine.create(settings, info, metadata=record)
+            _adopt_collections(engine)
         except BaseException:
             engine.close()
             raise
@@ -398,6 +411,12 @@ class Store:
             engine.upsert(batch)
         engine.flush(force=False)
 
+    def set_collection(self, document_id: str, collection: str) -> None:
+        """Move a document's chunks into ``collection`` (their payload only: no re-embedding)."""
+        engine = self._e()
+        engine.set_payload([("any", "document_id", [document_id])], {COLLECTION_FIELD: collection})
+        engine.flush(force=False)
+
     def delete_document(self, document_id: str) -> None:
         engine = self._e()
         engine.delete([("any", "document_id", [document_id])])
@@ -449,6 +468,9 @@ class Store:
             mode == "hybrid" and dense_list is None and sparse_q is None
         ):
             return []
+        conds = conditions(filters)
+        if conds is None:
+            return []  # the reader may see none of the collections asked for
         cfg = self._settings
         fetch = limit + _TIE_MARGIN
         pl = max(prefetch_limit or max(4 * limit, 50), fetch)
@@ -460,13 +482,15 @@ class Store:
             prefetch_limit=pl,
             ef=max(cfg.hnsw_ef, fetch),
             rrf=Rrf(cfg.rrf_k, cfg.dense_weight, cfg.sparse_weight),
-            conds=conditions(filters),
+            conds=conds,
         )
         hits.sort(key=lambda h: (-h[1], h[0]))
         return [StoredPoint(id=i, score=s, payload=p) for i, s, p in hits[:limit]]
 
     def count(self, filters: Filters | None = None) -> int:
-        return self._e().count(conditions(filters))
+        engine = self._e()
+        conds = conditions(filters)
+        return 0 if conds is None else engine.count(conds)
 
     def facets(self, key: str, filters: Filters | None = None) -> dict[str, int]:
         """Number of chunks per value of ``key`` (one of FACET_KEYS), most frequent first."""
@@ -474,6 +498,8 @@ class Store:
             raise ValueError(f"cannot facet on {key!r}; use one of {', '.join(FACET_KEYS)}")
         engine = self._e()
         conds = conditions(filters)
+        if conds is None:
+            return {}
         limit = max(engine.count(conds), 1)  # distinct values never exceed the points
         # Edge lists values whose points were all deleted with count 0 until a vacuum: drop them.
         counts = {v: n for v, n in engine.facet(key, conds, limit).items() if n > 0}
@@ -495,7 +521,11 @@ class Store:
 
     def scroll(self, filters: Filters | None = None, *, batch: int = 256) -> Iterator[StoredPoint]:
         """Every chunk matching ``filters``, in id order, fetched ``batch`` at a time."""
-        for i, payload in self._e().scroll(conditions(filters), batch):
+        engine = self._e()
+        conds = conditions(filters)
+        if conds is None:
+            return
+        for i, payload in engine.scroll(conds, batch):
             yield StoredPoint(id=i, score=0.0, payload=payload)
 
     def document_chunks(self, document_id: str) -> list[StoredPoint]:
@@ -553,6 +583,16 @@ def _check_sparse(vec: SparseVector) -> SparseVector:
     if not all(np.isfinite(values)):
         raise ValueError("sparse values contain NaN or infinity")
     return SparseVector(indices=indices, values=values)
+
+
+def _adopt_collections(engine: Engine) -> None:
+    """An index written before collections: index the field, and put the chunks that have
+    none in the default collection (once; afterwards no chunk lacks one)."""
+    engine.ensure_keyword_index(COLLECTION_FIELD)
+    missing = [("empty", COLLECTION_FIELD)]
+    if engine.count(missing):
+        engine.set_payload(missing, {COLLECTION_FIELD: DEFAULT_COLLECTION})
+        engine.flush(force=True)
 
 
 def _wipe_embedded(index_dir: Path) -> None:

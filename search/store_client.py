@@ -128,6 +128,8 @@ class ClientEngine:
             elif cond[0] == "date":
                 rng = m.DatetimeRange(gte=cond[1], lte=cond[2])
                 must.append(m.FieldCondition(key=DATE_FIELD, range=rng))
+            elif cond[0] == "empty":
+                must.append(m.IsEmptyCondition(is_empty=m.PayloadField(key=cond[1])))
         return m.Filter(must=must) if must else None
 
     def upsert(self, points: list[PointData]) -> None:
@@ -145,6 +147,19 @@ class ClientEngine:
         selector = self._m.FilterSelector(filter=self._filter(conds))
         with self._lock:
             self.client.delete(self.collection, selector, wait=True)
+
+    def set_payload(self, conds: list[Cond], payload: dict) -> None:
+        selector = self._m.FilterSelector(filter=self._filter(conds))
+        with self._lock:
+            self.client.set_payload(self.collection, payload, points=selector, wait=True)
+
+    def ensure_keyword_index(self, key: str) -> None:
+        if self.name == "local":
+            return  # local mode has no payload indexes
+        if key not in (self.client.get_collection(self.collection).payload_schema or {}):
+            self.client.create_payload_index(
+                self.collection, key, self._m.PayloadSchemaType.KEYWORD, wait=True
+            )
 
     def flush(self, force: bool = True) -> None:
         pass  # local mode persists on every write; the server acknowledges after its WAL

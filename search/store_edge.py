@@ -90,6 +90,8 @@ class EdgeEngine:
                     gte=gte.isoformat() if gte else None, lte=lte.isoformat() if lte else None
                 )
                 must.append(qe.FieldCondition(DATE_FIELD, range=rng))
+            elif cond[0] == "empty":
+                must.append(qe.IsEmptyCondition(cond[1]))
         return qe.Filter(must=must) if must else None
 
     def upsert(self, points: list[PointData]) -> None:
@@ -104,6 +106,15 @@ class EdgeEngine:
 
     def delete(self, conds: list[Cond]) -> None:
         self._shard.update(self._qe.UpdateOperation.delete_points_by_filter(self._filter(conds)))
+
+    def set_payload(self, conds: list[Cond], payload: dict) -> None:
+        op = self._qe.UpdateOperation.set_payload_by_filter(self._filter(conds), payload)
+        self._shard.update(op)
+
+    def ensure_keyword_index(self, key: str) -> None:
+        if key not in self._shard.info().payload_schema:
+            keyword = self._qe.PayloadSchemaType.Keyword
+            self._shard.update(self._qe.UpdateOperation.create_field_index(key, keyword))
 
     def flush(self, force: bool = True) -> None:
         if force or time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:

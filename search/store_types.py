@@ -16,7 +16,8 @@ SCHEMA_VERSION = 2
 """1: one dense vector per chunk. 2: a max-sim multivector of sentence windows per chunk."""
 DENSE = "dense"
 SPARSE = "sparse"
-KEYWORD_FIELDS = ("document_id", "doc_type", "lang", "kind", "source")
+COLLECTION_FIELD = "collection"
+KEYWORD_FIELDS = ("document_id", "doc_type", "lang", "kind", "source", COLLECTION_FIELD)
 DATE_FIELD = "date"
 FACET_KEYS = KEYWORD_FIELDS
 FLUSH_INTERVAL_S = 5.0
@@ -60,15 +61,20 @@ class IndexInfo:
 
 @dataclass
 class Filters:
-    """Restrictions on results. ``None`` or an empty list means "no restriction"."""
+    """Restrictions on results. ``None`` or an empty list means "no restriction", except for
+    ``visible``: the collections the reader may see (access), where None means every
+    collection and an empty set none at all. ``collection`` is the reader's own choice; the
+    engine is asked for the collections in both."""
 
     doc_type: list[str] | None = None
     lang: list[str] | None = None
     kind: list[str] | None = None
     document_id: list[str] | None = None
+    collection: list[str] | None = None
     source_prefix: str | None = None
     date_from: str | None = None  # ISO date (YYYY, YYYY-MM or YYYY-MM-DD), inclusive
     date_to: str | None = None  # ISO date, inclusive
+    visible: frozenset[str] | None = None
 
 
 @dataclass
@@ -96,6 +102,7 @@ def rrf_score(position: int, weight: float, k: int) -> float:
 # --------------------------------------------------------------------------------------------
 
 # ("any", key, [values]) | ("prefix", key, prefix) | ("date", gte: date | None, lte: date | None)
+# | ("empty", key): the payload has no value for key
 Cond = tuple
 
 
@@ -116,10 +123,17 @@ def _parse_date(value: str, *, end: bool) -> dt.date:
     return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
 
 
-def conditions(filters: Filters | None) -> list[Cond]:
+def conditions(filters: Filters | None) -> list[Cond] | None:
+    """The engine conditions of ``filters`` (all must hold), or None when no point can match
+    (the reader may see none of the collections asked for)."""
     if filters is None:
         return []
     conds: list[Cond] = []
+    collections = _collections(filters.collection, filters.visible)
+    if collections is not None:
+        if not collections:
+            return None
+        conds.append(("any", COLLECTION_FIELD, sorted(collections)))
     for key in ("document_id", "doc_type", "lang", "kind"):
         values = getattr(filters, key)
         if values:
@@ -131,6 +145,13 @@ def conditions(filters: Filters | None) -> list[Cond]:
     if gte or lte:
         conds.append(("date", gte, lte))
     return conds
+
+
+def _collections(chosen: list[str] | None, visible: frozenset[str] | None) -> set[str] | None:
+    """The collections a query may touch: chosen ones that are visible. None = any."""
+    if not chosen:
+        return None if visible is None else set(visible)
+    return set(chosen) if visible is None else set(chosen) & visible
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,6 +180,8 @@ class Engine(Protocol):
 
     def upsert(self, points: list[PointData]) -> None: ...
     def delete(self, conds: list[Cond]) -> None: ...
+    def set_payload(self, conds: list[Cond], payload: dict) -> None: ...
+    def ensure_keyword_index(self, key: str) -> None: ...
     def flush(self, force: bool = True) -> None: ...
     def search(
         self,
