@@ -8,6 +8,13 @@ Order of writes per document (what makes re-runs converge after a crash):
 4. mark its record ``complete`` — only now does the document count as indexed,
 5. remove the previous version of the same file, if its content changed.
 
+Every document is in one collection (``ops_search.access``), recorded in its catalog record and
+in each chunk's payload. The same content (same document id) ingested into another collection
+**moves** there: its record is marked ``indexing`` (invisible), its chunks' payloads are
+changed, its record is marked ``complete`` again. Nothing is embedded anew, and a run killed
+in between leaves a record that recovery removes with its passages, never a document visible
+in its old collection through one half and in the new one through the other.
+
 Opening the index for writing first undoes what a killed writer left behind
 (:mod:`search.recovery`); a document that fails half-way in this process is undone at once,
 so ``ingest`` on an open index has nothing more to recover.
@@ -28,6 +35,7 @@ import numpy as np
 from ingest.document import sha256_of
 from ingest.driver import ReaderPool, ingest_log
 from ingest.pipeline import Summary, describe, report_read, source_name, start_batch
+from ops_search.access import DEFAULT_COLLECTION, check_collection
 from ops_search.config import Settings
 from ops_search.models import Chunk, Document
 from ops_search.progress import Reporter
@@ -144,11 +152,19 @@ class Index:
         *,
         file: Path,
         uploaded: bool = False,
+        collection: str = DEFAULT_COLLECTION,
     ) -> int:
-        """Index one document's chunks and record it. Returns passages embedded anew."""
+        """Index one document's chunks into ``collection`` and record it. Returns passages
+        embedded anew."""
+        check_collection(collection)
         entry = CatalogEntry(
-            document=document, chunks=len(chunks), file=str(file.resolve()), uploaded=uploaded
+            document=document,
+            chunks=len(chunks),
+            file=str(file.resolve()),
+            uploaded=uploaded,
+            collection=collection,
         )
+        chunks = [c.model_copy(update={"collection": collection}) for c in chunks]
         self.catalog.begin(entry)
         try:
             computed = self._write_chunks(document.id, chunks, reporter)
@@ -184,6 +200,18 @@ class Index:
                 reporter.passages_done(len(batch))
         return computed
 
+    def move_document(self, entry: CatalogEntry, collection: str) -> str:
+        """Move an indexed document to ``collection``; returns the collection it was in."""
+        check_collection(collection)
+        old = entry.collection
+        if old == collection:
+            return old
+        moved = entry.model_copy(update={"collection": collection})
+        self.catalog.begin(moved)  # invisible until both halves agree
+        self.store.set_collection(entry.document.id, collection)
+        self.catalog.put(moved)
+        return old
+
     def remove_document(self, document_id: str) -> None:
         self.store.delete_document(document_id)
         self.catalog.delete(document_id)
@@ -194,8 +222,11 @@ class Index:
         reporter: Reporter,
         *,
         prune: bool = False,
+        collection: str = DEFAULT_COLLECTION,
     ) -> Summary:
-        """Index every supported file under ``paths``; unchanged files are skipped by hash."""
+        """Index every supported file under ``paths`` into ``collection``; unchanged files are
+        skipped by hash (or moved there, if they are in another collection)."""
+        check_collection(collection)
         started = time.monotonic()
         summary = Summary()
         paths = list(paths)
@@ -220,7 +251,9 @@ class Index:
             for _ in range(entry.document.page_count):
                 reporter.page_done(False)
             same = "" if entry.document.source == source else f" (same as {entry.document.source})"
-            reporter.file_done(source, f"unchanged{same}")
+            old = self.move_document(entry, collection)
+            moved = f", moved from collection {old} to {collection}" if old != collection else ""
+            reporter.file_done(source, f"unchanged{same}{moved}")
 
         written = False
         # Files are read in worker processes ahead of this loop, which embeds meanwhile.
@@ -230,7 +263,9 @@ class Index:
                 if document is None:
                     continue
                 reporter.add_passages(len(result.chunks))
-                self.add_document(document, result.chunks, reporter, file=result.path)
+                self.add_document(
+                    document, result.chunks, reporter, file=result.path, collection=collection
+                )
                 written = True
                 previous = known.get(result.source)
                 if previous and previous.document.id != document.id:
