@@ -235,7 +235,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             value = f"{value / 1e6:.1f} MB"
         if isinstance(value, dict):
             value = ", ".join(f"{name} {n}" for name, n in value.items()) or "–"
-        typer.echo(f"{key:<11} {value}")
+        typer.echo(f"{key:<10} {value}")
 
 
 @app.command("eval")

@@ -273,7 +273,7 @@ def test_the_same_upload_into_another_collection_moves_it(writer):
     assert top["results"][0]["citation"]["collection"] == "offentlig"
 
 
-@pytest.mark.parametrize("name", ["Intern", "", "-x", "a" * 41, "in tern", "æble", "../x"])
+@pytest.mark.parametrize("name", ["Intern", "-x", "a" * 41, "in tern", "æble", "../x"])
 def test_an_upload_into_a_badly_named_collection_is_refused(writer, name):
     r = writer.post(
         "/documents",
