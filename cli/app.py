@@ -202,7 +202,9 @@ def search(
         typer.echo("No results. Try other words, fewer filters, or --mode dense.")
     for hit in result.hits:
         typer.secho(
-            f"{hit.rank:>2}. {hit.citation.label}  [{hit.kind}, {hit.score:.3f}]", bold=True
+            f"{hit.rank:>2}. {hit.citation.label}  [{hit.citation.collection}, {hit.kind}, "
+            f"{hit.score:.3f}]",
+            bold=True,
         )
         text = hit.text if len(hit.text) < 600 else hit.text[:600] + " …"
         typer.echo("    " + text.replace("\n", "\n    "))
