@@ -49,7 +49,8 @@ def build_synthetic(data_dir: Path, n: int) -> None:
     embeddings by bench/hnsw_recall.py: hundreds of noisy copies of each passage make near-ties
     that say little about recall.)"""
     from ops_search.config import Settings
-    from ops_search.models import Chunk
+    from ops_search.models import Chunk, Document
+    from search.catalog import CatalogEntry
     from search.index import Index
     from search.windows import window_inputs
 
@@ -65,6 +66,7 @@ def build_synthetic(data_dir: Path, n: int) -> None:
         rng = np.random.default_rng(0)
         started = time.monotonic()
         batch: list[tuple[Chunk, np.ndarray, object]] = []
+        per_document: dict[int, int] = {}
         for i in range(n - len(base)):
             j = i % len(base)
             noisy = vectors[j] + rng.normal(0, 0.02, vectors[j].shape).astype(np.float32)
@@ -73,6 +75,7 @@ def build_synthetic(data_dir: Path, n: int) -> None:
             chunk = base[j].model_copy(update={"id": str(uuid.UUID(int=i + 1)),
                                                "document_id": f"syn{doc:013d}",
                                                "collection": COLLECTIONS[doc % 3]})  # fmt: skip
+            per_document[doc] = per_document.get(doc, 0) + 1
             batch.append((chunk, noisy, sparse[j]))
             if len(batch) == 512:
                 index.store.upsert([b[0] for b in batch], [b[1] for b in batch],
@@ -82,6 +85,14 @@ def build_synthetic(data_dir: Path, n: int) -> None:
         if batch:
             index.store.upsert([b[0] for b in batch], [b[1] for b in batch], [b[2] for b in batch])
         print(f"\nupsert {time.monotonic() - started:.1f} s", file=sys.stderr)
+        # Catalog records for the synthetic documents: without them the server's recovery
+        # would take their passages for orphans and remove them at start.
+        for doc, chunks in sorted(per_document.items()):
+            doc_id = f"syn{doc:013d}"
+            document = Document(id=doc_id, source=f"synthetic/{doc_id}.txt", title=doc_id,
+                                sha256=f"{doc:064d}", format="txt", page_count=1)  # fmt: skip
+            index.catalog.put(CatalogEntry(document=document, chunks=chunks, file=str(data_dir),
+                                           collection=COLLECTIONS[doc % 3]))  # fmt: skip
         started = time.monotonic()
         index.store.optimize()
         print(f"optimize {time.monotonic() - started:.1f} s", file=sys.stderr)

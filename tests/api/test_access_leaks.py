@@ -34,12 +34,14 @@ KEYS = f"{ADMIN_KEY}:admin,{READ_KEY}:read=offentlig+intern"
 
 # Restricted documents: (collection, file name, text). Their words are in no corpus file.
 # The queries name them by words the responses echo (the query); each sentence also holds a
-# secret word that no query contains, which only a leaked passage can carry.
+# secret word that no query contains, which only a leaked passage can carry. Their dates
+# (years no corpus document has) would show in the year facet.
 RESTRICTED = [
     (
         "intern",
         "zebrafisk-notat.txt",
         "Internt notat om Zebrafiskudbuddet\n\n"
+        "København, 12. marts 2031.\n\n"
         "Zebrafiskudbuddet gælder drift af plejecentre i et offentlig-privat partnerskab efter "
         "Sølvrævsklausulen. Kommunen betaler takster på 1.234 kr. pr. døgn til leverandøren "
         "Okapigruppen, jf. Sølvrævsklausulen. Rammeaftalen om Zebrafiskudbuddet løber i fire "
@@ -50,6 +52,7 @@ RESTRICTED = [
         "fortrolig",
         "blaahval-referat.txt",
         "Fortroligt referat om Blåhvalprojektet\n\n"
+        "Mødedato: 3. juni 2032.\n\n"
         "Beslutning: KKR besluttede at Blåhvalprojektet fortsætter som offentlig-privat "
         "samarbejde om specialiserede sociale tilbud over Isbjørnkontoen. Narhvalfonden "
         "finansierer halvdelen via Isbjørnkontoen. Taksterne i rammeaftalen for "
@@ -110,7 +113,9 @@ def leak_app(corpus_index, embedder, tmp_path_factory):
             found |= {doc.id, doc.sha256, doc.title, Path(doc.source).name}
             found |= {w for w in SECRET_WORDS if w in doc.text}
             found |= {p.id for p in index.store.document_chunks(doc.id)}
+        dates = {e.document.date for e in index.catalog.entries() if e.collection != "offentlig"}
     assert set(markers) == {"intern", "fortrolig"}
+    assert dates == {"2031-03-12", "2032-06-03"}
     with TestClient(create_app(settings, embedder=embedder)) as client:
         yield client, markers
 
