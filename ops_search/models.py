@@ -16,6 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ops_search.access import DEFAULT_COLLECTION
+
 BLOCK_SEP = "\n\n"
 
 Format = Literal["pdf", "docx", "html", "txt", "md"]
@@ -113,6 +115,9 @@ class Chunk(BaseModel):
     date: str | None = None
     decision_date: str | None = None
     decision_body: str | None = None
+    collection: str = Field(
+        DEFAULT_COLLECTION, description="The collection its document belongs to (access)."
+    )
 
     @staticmethod
     def id_for(sha256: str, ordinal: int) -> str:
@@ -129,6 +134,7 @@ class Citation(BaseModel):
     char_start: int
     char_end: int
     label: str = Field(description='Human label, e.g. "KORA 2013, s. 12, afsnit 3.2".')
+    collection: str = Field(DEFAULT_COLLECTION, description="The document's collection.")
 
 
 class Hit(BaseModel):

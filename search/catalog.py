@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from ops_search.access import DEFAULT_COLLECTION
 from ops_search.models import Document
 from search.database import Database
 
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_type TEXT,
     date TEXT,
     ingested_at TEXT NOT NULL,
-    uploaded INTEGER NOT NULL
+    uploaded INTEGER NOT NULL,
+    collection TEXT NOT NULL DEFAULT 'offentlig'
 );
 CREATE INDEX IF NOT EXISTS documents_state ON documents (state, id);
 CREATE INDEX IF NOT EXISTS documents_source ON documents (source);
@@ -58,11 +60,15 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE TABLE IF NOT EXISTS catalog_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO catalog_meta VALUES ('generation', 0);
 """
+# After the migration of a database from before collections (it adds the column).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS documents_collection ON documents (state, collection, id);
+"""
 
 # The list view's columns, in the order of summary()'s keys.
 SUMMARY_COLUMNS = (
     "id", "title", "source", "format", "pages", "chunks", "lang", "doc_type", "date",
-    "ingested_at", "uploaded",
+    "ingested_at", "uploaded", "collection",
 )  # fmt: skip
 _PAGE = 200  # records parsed per query when iterating over full entries
 
@@ -75,6 +81,7 @@ class CatalogEntry(BaseModel):
     )
     file: str = Field(description="Absolute path of the original file, served for download.")
     uploaded: bool = Field(False, description="Sent through the API and kept under data_dir.")
+    collection: str = Field(DEFAULT_COLLECTION, description="Who may read it (access).")
 
 
 def summary(entry: CatalogEntry) -> dict:
@@ -92,11 +99,33 @@ def summary(entry: CatalogEntry) -> dict:
         "date": doc.date,
         "ingested_at": entry.ingested_at,
         "uploaded": entry.uploaded,
+        "collection": entry.collection,
     }
 
 
 _NAMES = (*SUMMARY_COLUMNS, "state")
 _INSERT = f"INTO documents ({', '.join(_NAMES)}) VALUES ({', '.join(':' + n for n in _NAMES)})"
+
+
+def _visible(visible: frozenset[str] | None) -> tuple[str, tuple]:
+    """An SQL condition (with its parameters) for documents in the ``visible`` collections:
+    None = every collection, an empty set = none."""
+    if visible is None:
+        return "1", ()
+    names = tuple(sorted(visible))
+    return f"collection IN ({', '.join('?' * len(names))})" if names else "0", names
+
+
+def _add_collection_column(db: Database) -> None:
+    """A database from before collections: every document it holds is in the default one."""
+    with db.write() as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+        if "collection" not in columns:
+            conn.execute(
+                "ALTER TABLE documents ADD COLUMN collection TEXT NOT NULL "
+                f"DEFAULT '{DEFAULT_COLLECTION}'"
+            )
+            log.warning("catalog: added collections; every document is in %s", DEFAULT_COLLECTION)
 
 
 def _changed(db: sqlite3.Connection) -> None:
@@ -117,9 +146,11 @@ class Catalog:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.ensure(SCHEMA)
-        # The list view is read on every search page (year facet) and list request: kept
-        # until the next write, as (generation, summaries).
-        self._summaries: tuple[int, list[dict]] = (-1, [])
+        _add_collection_column(db)
+        db.ensure(INDEXES)
+        # The list view is read on every list request: kept per set of visible collections
+        # until the next write, as (generation, {visible: summaries}).
+        self._summaries: tuple[int, dict[frozenset[str] | None, list[dict]]] = (-1, {})
 
     # --- writes ---
 
@@ -135,6 +166,22 @@ class Catalog:
         with self.db.write() as db:
             _insert(db, [entry], state, "REPLACE")
 
+    def set_collection(self, document_id: str, collection: str) -> None:
+        """Move a document to another collection (its record only; the store has its own)."""
+        with self.db.write() as db:
+            row = db.execute("SELECT entry FROM entries WHERE id = ?", (document_id,)).fetchone()
+            if row is None:
+                return
+            entry = CatalogEntry.model_validate_json(row[0])
+            entry.collection = collection
+            db.execute(
+                "UPDATE documents SET collection = ? WHERE id = ?", (collection, document_id)
+            )
+            db.execute(
+                "UPDATE entries SET entry = ? WHERE id = ?", (entry.model_dump_json(), document_id)
+            )
+            _changed(db)
+
     def delete(self, document_id: str) -> None:
         with self.db.write() as db:
             db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
@@ -148,16 +195,19 @@ class Catalog:
             _changed(db)
 
     # --- reads: complete documents only ---
+    # ``visible``: the collections the reader may see (None = all, an empty set = none).
 
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self.db.read() as db:
             return db.execute(sql, params).fetchall()
 
-    def get(self, document_id: str) -> CatalogEntry | None:
+    def get(self, document_id: str, visible: frozenset[str] | None = None) -> CatalogEntry | None:
+        """The document, if it is complete and in a visible collection."""
+        where, names = _visible(visible)
         rows = self._rows(
             "SELECT entry FROM entries JOIN documents USING (id) "
-            "WHERE id = ? AND state = 'complete'",
-            (document_id,),
+            f"WHERE id = ? AND state = 'complete' AND {where}",
+            (document_id, *names),
         )
         return CatalogEntry.model_validate_json(rows[0][0]) if rows else None
 
@@ -189,28 +239,37 @@ class Catalog:
         return {r[0] for r in self._rows("SELECT id FROM documents WHERE state = 'complete'")}
 
     def __len__(self) -> int:
-        return self._rows("SELECT count(*) FROM documents WHERE state = 'complete'")[0][0]
+        return self.count()
 
-    def summaries(self) -> list[dict]:
-        """The list view of every complete document (no text), by id. Shared: do not change
-        it. Re-read only after a write, by any process (the generation lives in the file)."""
+    def count(self, visible: frozenset[str] | None = None) -> int:
+        where, names = _visible(visible)
+        sql = f"SELECT count(*) FROM documents WHERE state = 'complete' AND {where}"
+        return self._rows(sql, names)[0][0]
+
+    def summaries(self, visible: frozenset[str] | None = None) -> list[dict]:
+        """The list view of every complete document in a visible collection (no text), by
+        id. Shared: do not change it. Re-read only after a write, by any process (the
+        generation lives in the file)."""
+        where, names = _visible(visible)
         with self.db.read() as db:
             (generation,) = db.execute(
                 "SELECT value FROM catalog_meta WHERE key = 'generation'"
             ).fetchone()
             cached = self._summaries
-            if cached[0] == generation:
-                return cached[1]
+            if cached[0] == generation and visible in cached[1]:
+                return cached[1][visible]
             # A write between the two reads only tags newer rows with an older generation,
             # which costs one more re-read, never a stale answer.
             rows = db.execute(
                 f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM documents "
-                "WHERE state = 'complete' ORDER BY id"
+                f"WHERE state = 'complete' AND {where} ORDER BY id",
+                names,
             ).fetchall()
         out = [dict(zip(SUMMARY_COLUMNS, row, strict=True)) for row in rows]
         for doc in out:
             doc["uploaded"] = bool(doc["uploaded"])
-        self._summaries = (generation, out)
+        views = cached[1] if cached[0] == generation else {}
+        self._summaries = (generation, {**views, visible: out})
         return out
 
     # --- the explicit view of interrupted documents ---

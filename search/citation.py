@@ -51,4 +51,5 @@ def citation_for(chunk: Chunk) -> Citation:
         char_start=chunk.char_start,
         char_end=chunk.char_end,
         label=", ".join(parts),
+        collection=chunk.collection,
     )

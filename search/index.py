@@ -8,6 +8,13 @@ Order of writes per document (what makes re-runs converge after a crash):
 4. mark its record ``complete`` — only now does the document count as indexed,
 5. remove the previous version of the same file, if its content changed.
 
+Every document is in one collection (``ops_search.access``), recorded in its catalog record and
+in each chunk's payload. The same content (same document id) ingested into another collection
+**moves** there: its record is marked ``indexing`` (invisible), its chunks' payloads are
+changed, its record is marked ``complete`` again. Nothing is embedded anew, and a run killed
+in between leaves a record that recovery removes with its passages, never a document visible
+in its old collection through one half and in the new one through the other.
+
 Opening the index for writing first undoes what a killed writer left behind
 (:mod:`search.recovery`); a document that fails half-way in this process is undone at once,
 so ``ingest`` on an open index has nothing more to recover.
@@ -29,6 +36,7 @@ import numpy as np
 from ingest.document import sha256_of
 from ingest.driver import ReaderPool, ingest_log
 from ingest.pipeline import Summary, describe, report_read, source_name, start_batch
+from ops_search.access import DEFAULT_COLLECTION, check_collection
 from ops_search.config import Settings
 from ops_search.models import Chunk, Document
 from ops_search.progress import Reporter
@@ -145,17 +153,19 @@ class Index:
         *,
         file: Path,
         uploaded: bool = False,
-        collection: str | None = None,
+        collection: str = DEFAULT_COLLECTION,
     ) -> int:
-        """Index one document's chunks and record it. Returns passages embedded anew.
-
-        ``collection`` is the collection a folder sync puts the document in (``ingest`` and
-        ``relocate_document`` pass theirs on to here). Not stored yet: it is the one place where
-        collections are wired in."""
-        del collection  # wired to collections by issue-13a
+        """Index one document's chunks into ``collection`` and record it. Returns passages
+        embedded anew."""
+        check_collection(collection)
         entry = CatalogEntry(
-            document=document, chunks=len(chunks), file=str(file.resolve()), uploaded=uploaded
+            document=document,
+            chunks=len(chunks),
+            file=str(file.resolve()),
+            uploaded=uploaded,
+            collection=collection,
         )
+        chunks = [c.model_copy(update={"collection": collection}) for c in chunks]
         self.catalog.begin(entry)
         try:
             computed = self._write_chunks(document.id, chunks, reporter)
@@ -191,6 +201,18 @@ class Index:
                 reporter.passages_done(len(batch))
         return computed
 
+    def move_document(self, entry: CatalogEntry, collection: str) -> str:
+        """Move an indexed document to ``collection``; returns the collection it was in."""
+        check_collection(collection)
+        old = entry.collection
+        if old == collection:
+            return old
+        moved = entry.model_copy(update={"collection": collection})
+        self.catalog.begin(moved)  # invisible until both halves agree
+        self.store.set_collection(entry.document.id, collection)
+        self.catalog.put(moved)
+        return old
+
     def remove_document(self, document_id: str) -> None:
         self.store.delete_document(document_id)
         self.catalog.delete(document_id)
@@ -215,7 +237,11 @@ class Index:
         document = entry.document.model_copy(update={"source": source})
         chunks = [p.chunk().model_copy(update={"source": source}) for p in points]
         return self.add_document(
-            document, chunks, file=file, uploaded=entry.uploaded, collection=collection
+            document,
+            chunks,
+            file=file,
+            uploaded=entry.uploaded,
+            collection=collection or entry.collection,
         )
 
     def ingest(
@@ -224,15 +250,17 @@ class Index:
         reporter: Reporter,
         *,
         prune: bool = False,
-        collection: str | None = None,
+        collection: str = DEFAULT_COLLECTION,
         lock: AbstractContextManager | None = None,
         readers: ReaderPool | None = None,
     ) -> Summary:
-        """Index every supported file under ``paths``; unchanged files are skipped by hash.
+        """Index every supported file under ``paths`` into ``collection``; unchanged files are
+        skipped by hash (or moved there, if they are in another collection).
 
         ``lock`` is held around each document's write (a server's writer lock, so that an
         upload or a delete takes turns with it); ``readers`` is a reader pool to read with
         (a server's own, which it closes at shutdown), else one is opened for this run."""
+        check_collection(collection)
         lock = lock or nullcontext()
         started = time.monotonic()
         summary = Summary()
@@ -258,7 +286,10 @@ class Index:
             for _ in range(entry.document.page_count):
                 reporter.page_done(False)
             same = "" if entry.document.source == source else f" (same as {entry.document.source})"
-            reporter.file_done(source, f"unchanged{same}")
+            with lock:
+                old = self.move_document(entry, collection)
+            moved = f", moved from collection {old} to {collection}" if old != collection else ""
+            reporter.file_done(source, f"unchanged{same}{moved}")
 
         written = False
         own = readers is None

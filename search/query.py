@@ -20,7 +20,7 @@ from search.store import Filters, StoredPoint
 
 Mode = Literal["hybrid", "dense", "sparse"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "sparse")
-FACET_KEYS = ("doc_type", "lang")
+FACET_KEYS = ("doc_type", "lang", "collection")
 # Two passages of one document overlapping by more than this share of the shorter one
 # are the same passage to a reader: the lower-ranked one is dropped.
 DUPLICATE_OVERLAP = 0.5
@@ -114,11 +114,12 @@ class Searcher:
         )
 
     def facets(self, filters: Filters) -> dict[str, dict[str, int]]:
-        """Passages per document type and language under ``filters``, and per year over the
-        whole catalog (from its cached list view, not from the store)."""
+        """Passages per document type, language and collection under ``filters``, and per
+        year over the catalog's documents in the collections ``filters.visible`` lets the
+        reader see (from its cached list view, not from the store)."""
         out = {key: self.index.store.facets(key, filters) for key in FACET_KEYS}
         years: dict[str, int] = {}
-        for doc in self.index.catalog.summaries():
+        for doc in self.index.catalog.summaries(filters.visible):
             year = (doc["date"] or "")[:4]
             if year:
                 years[year] = years.get(year, 0) + doc["chunks"]

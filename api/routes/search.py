@@ -10,18 +10,20 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import StringConstraints
 
-from api.deps import ReadAuth, StateDep
+from api.deps import ReaderDep, StateDep
 from api.problems import ApiProblem
 from api.schemas import SearchResponse
+from ops_search.access import COLLECTION_PATTERN
 from search.query import SearchRequest
 from search.store import Filters
 
-router = APIRouter(tags=["search"], dependencies=[ReadAuth])
+router = APIRouter(tags=["search"])
 
 # Bounds on filter values: far above any real one, low enough that no value costs much.
 MAX_VALUES = 50
 Value = Annotated[str, StringConstraints(max_length=100)]
 DocumentId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+Collection = Annotated[str, StringConstraints(pattern=COLLECTION_PATTERN)]
 DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 _DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
@@ -57,6 +59,7 @@ def year_range(years: list[str]) -> tuple[str, str]:
 @router.get("/search", response_model=SearchResponse)
 def search(
     state: StateDep,
+    access: ReaderDep,
     q: Annotated[str, Query(min_length=1, description="The query, Danish or English.")],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
@@ -67,6 +70,10 @@ def search(
         list[Literal["text", "table", "decision"]] | None, Query(max_length=MAX_VALUES)
     ] = None,
     document_id: Annotated[list[DocumentId] | None, Query(max_length=MAX_VALUES)] = None,
+    collection: Annotated[
+        list[Collection] | None,
+        Query(max_length=MAX_VALUES, description="Collections, e.g. offentlig."),
+    ] = None,
     source: Annotated[str | None, Query(max_length=500, description="Source path prefix.")] = None,
     date_from: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
     date_to: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
@@ -94,9 +101,11 @@ def search(
         lang=lang,
         kind=list(kind) if kind else None,
         document_id=document_id,
+        collection=collection,
         source_prefix=source,
         date_from=date_bound(date_from, "date_from", end=False) if date_from else None,
         date_to=date_bound(date_to, "date_to", end=True) if date_to else None,
+        visible=access.collections,  # asked of the engine: a reader sees no other passage
     )
     request = SearchRequest(
         query=query,
@@ -107,7 +116,7 @@ def search(
         per_document=per_document,
     )
     result = state.searcher.search(request)
-    facet_counts = state.searcher.facets(Filters()) if facets else {}
+    facet_counts = state.searcher.facets(Filters(visible=access.collections)) if facets else {}
     return SearchResponse(
         query=query,
         mode=mode,

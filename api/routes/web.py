@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from api.deps import ReadAuth, StateDep
+from api.deps import ReaderDep, StateDep
 from api.problems import ApiProblem
 from api.routes.documents import DocId
 from api.routes.search import MAX_VALUES, Value
@@ -27,7 +27,7 @@ from search.store import Filters
 from search.sync import SyncReport
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
-router = APIRouter(include_in_schema=False, dependencies=[ReadAuth])
+router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 10
 DOC_TYPES = {
@@ -59,11 +59,13 @@ def mark(text: str, spans: list[tuple[int, int]]) -> Markup:
 def search_page(
     request: Request,
     state: StateDep,
+    access: ReaderDep,
     q: Annotated[str, Query(max_length=4000)] = "",
     doc_type: Annotated[list[Value] | None, Query(max_length=MAX_VALUES)] = None,
     lang: Annotated[list[Value] | None, Query(max_length=MAX_VALUES)] = None,
     year: Annotated[list[Value] | None, Query(max_length=MAX_VALUES)] = None,
     kind: Annotated[list[Value] | None, Query(max_length=MAX_VALUES)] = None,
+    collection: Annotated[list[Value] | None, Query(max_length=MAX_VALUES)] = None,
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid",
     limit: Annotated[int, Query(ge=PAGE_SIZE, le=100)] = PAGE_SIZE,
 ) -> HTMLResponse:
@@ -76,6 +78,8 @@ def search_page(
         kind=[k for k in (kind or []) if k in KINDS] or None,
         date_from=f"{min(years)}-01-01" if years else None,
         date_to=f"{max(years)}-12-31" if years else None,
+        collection=collection or None,
+        visible=access.collections,  # asked of the engine: a reader sees no other passage
     )
     hits, took, total = [], 0.0, 0
     if query:
@@ -83,9 +87,9 @@ def search_page(
             SearchRequest(query=query, mode=mode, limit=limit, filters=filters)
         )
         hits, took, total = result.hits, result.took_ms, result.total_candidates
-    facets = state.searcher.facets(Filters())
+    facets = state.searcher.facets(Filters(visible=access.collections))
     params = {"q": query, "doc_type": doc_type or [], "lang": lang or [], "year": years,
-              "kind": kind or [], "mode": mode}  # fmt: skip
+              "kind": kind or [], "collection": collection or [], "mode": mode}  # fmt: skip
     more_url = "/?" + urlencode({**params, "limit": limit + PAGE_SIZE}, doseq=True)
     results = [
         {
@@ -114,11 +118,12 @@ def search_page(
                 "lang": lang or [],
                 "year": years,
                 "kind": kind or [],
+                "collection": collection or [],
             },  # fmt: skip
             "mode": mode,
             "more_url": more_url if total > len(hits) else None,
             "labels": {"doc_type": DOC_TYPES, "lang": LANGS, "kind": KINDS, "mode": MODES},
-            "filtered": bool(doc_type or lang or years or kind),
+            "filtered": bool(doc_type or lang or years or kind or collection),
         },
     )
 
@@ -132,6 +137,7 @@ def _passage_url(document_id: str, page: int, start: int, end: int, q: str) -> s
 def document_page(
     request: Request,
     state: StateDep,
+    access: ReaderDep,
     document_id: DocId,
     side: Annotated[int, Query(ge=1)] = 1,
     fra: Annotated[int | None, Query(ge=0)] = None,
@@ -139,8 +145,8 @@ def document_page(
     q: Annotated[str, Query(max_length=4000)] = "",
 ) -> HTMLResponse:
     """One page of a document's text, the cited passage highlighted and scrolled to."""
-    entry = state.index.catalog.get(document_id)
-    if entry is None:
+    entry = state.index.catalog.get(document_id, access.collections)
+    if entry is None:  # or not for this reader: the same 404, which tells nothing
         raise ApiProblem(404, "Not found", f"No document with id {document_id}")
     doc = entry.document
     side = min(side, doc.page_count)
@@ -192,15 +198,17 @@ def _page_url(document_id: str, side: int, nav: dict) -> str:
 
 
 @router.get("/dokumenter", response_class=HTMLResponse)
-def documents_page(request: Request, state: StateDep) -> HTMLResponse:
-    entries = sorted(state.index.catalog.summaries(), key=lambda d: d["title"].lower())
+def documents_page(request: Request, state: StateDep, access: ReaderDep) -> HTMLResponse:
+    entries = state.index.catalog.summaries(access.collections)
+    entries = sorted(entries, key=lambda d: d["title"].lower())
     return TEMPLATES.TemplateResponse(
         request,
         "documents.html",
         {
             "entries": entries,
-            "sync": [_sync_line(r) for r in sync_status(state)],
-            "writable": bool(state.settings.api_key_list),
+            # Synced folders name paths: shown to a reader who sees every collection.
+            "sync": [_sync_line(r) for r in sync_status(state)] if access.sees_all else [],
+            "writable": bool(state.settings.write_keys),
             "max_mb": state.settings.max_upload_mb,
             "labels": {"doc_type": DOC_TYPES, "lang": LANGS},
         },

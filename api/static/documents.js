@@ -19,7 +19,7 @@ function describe(job) {
 
 async function follow(jobUrl, prefix) {
   for (;;) {
-    const job = await (await fetch(jobUrl)).json();
+    const job = await (await fetch(jobUrl, {headers: {"X-API-Key": keyInput.value}})).json();
     if (["done", "failed", "interrupted"].includes(job.status)) return job;
     say(`${prefix}Indekserer ${job.passages_done} af ${job.passages_total} afsnit. ${describe(job)}`);
     await new Promise(r => setTimeout(r, 700));
@@ -28,7 +28,8 @@ async function follow(jobUrl, prefix) {
 
 // The list is fetched again instead of reloading the page, which would lose the key.
 async function refreshList() {
-  const fresh = new DOMParser().parseFromString(await (await fetch("/dokumenter")).text(), "text/html");
+  const page = await fetch("/dokumenter", {headers: {"X-API-Key": keyInput.value}});
+  const fresh = new DOMParser().parseFromString(await page.text(), "text/html");
   for (const selector of ["#list-title", ".doclist tbody"]) {
     const now = fresh.querySelector(selector);
     if (now) document.querySelector(selector).replaceWith(now);
@@ -47,6 +48,7 @@ document.getElementById("upload").addEventListener("submit", async (event) => {
     say(`${prefix}Sender ${file.name} …`);
     const data = new FormData();
     data.append("files", file);
+    data.append("collection", document.getElementById("collection").value);
     const response = await fetch("/documents", {method: "POST", body: data, headers: {"X-API-Key": keyInput.value}});
     if (!response.ok) { results.push(`${file.name}: afvist (${await problemText(response)})`); continue; }
     results.push(describe(await follow(response.headers.get("Location"), prefix)));

@@ -37,7 +37,7 @@ def test_ingest_through_a_running_server(corpus_index_copy):
         body = httpx.get(url + "/search", params={"q": "Mødedato KKR Sjælland 14. marts 2024"})
         top = body.json()["results"][0]
         assert top["citation"]["source"].endswith("minutes.txt")
-        assert httpx.get(url + "/health").json()["documents"] == 6
+        assert httpx.get(url + "/stats").json()["documents"] == 6
     finally:
         server.terminate()
         server.wait(timeout=30)

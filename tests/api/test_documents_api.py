@@ -77,7 +77,6 @@ def test_page_text(client):
         ("/documents/{kora}/pages/0", 422),
         ("/documents/{kora}/pages/x", 422),
         ("/documents/0000000000000000/file", 404),
-        ("/jobs/unknown", 404),
     ],
 )
 def test_unknown_documents_and_bad_pages_are_problems(client, path, status):
@@ -114,14 +113,14 @@ def test_upload_becomes_searchable_and_delete_removes_it(writer):
 
     hits = writer.get("/search", params={"q": "Mødedato KKR Sjælland 14. marts 2024"}).json()
     assert hits["results"][0]["citation"]["document_id"] == new_id
-    assert writer.get("/health").json()["documents"] == 6
+    assert writer.get("/stats").json()["documents"] == 6
     assert writer.get(f"/documents/{new_id}/file").content == minutes
 
     assert writer.delete(f"/documents/{new_id}").status_code == 204
     assert writer.get(f"/documents/{new_id}").status_code == 404
     after = writer.get("/search", params={"q": "Mødedato KKR Sjælland 14. marts 2024"}).json()
     assert all(h["citation"]["document_id"] != new_id for h in after["results"])
-    assert writer.get("/health").json()["documents"] == 5
+    assert writer.get("/stats").json()["documents"] == 5
 
 
 def test_same_upload_twice_is_one_document(writer):
@@ -130,7 +129,7 @@ def test_same_upload_twice_is_one_document(writer):
         r = writer.post("/documents", files={"files": ("notat.txt", data, "text/plain")})
         job = wait_for(writer, r.headers["location"])
     assert job["files"][0]["status"] == "unchanged"
-    assert writer.get("/health").json()["documents"] == 6
+    assert writer.get("/stats").json()["documents"] == 6
 
 
 @pytest.mark.parametrize(
@@ -144,11 +143,14 @@ def test_same_upload_twice_is_one_document(writer):
     ],
 )
 def test_bad_uploads_are_refused_and_change_nothing(writer, name, data, status, words):
-    before = writer.get("/health").json()
+    before = writer.get("/stats").json()["documents"], writer.get("/stats").json()["chunks"]
     r = writer.post("/documents", files={"files": (name, data, "application/octet-stream")})
     is_problem(r, status, words)
     assert name in r.json()["detail"]
-    assert writer.get("/health").json() == before
+    assert (
+        writer.get("/stats").json()["documents"],
+        writer.get("/stats").json()["chunks"],
+    ) == before
 
 
 def test_oversize_upload_is_refused(corpus_index_copy, embedder):
@@ -211,3 +213,93 @@ def test_uploads_are_read_under_the_same_limits_as_ingest(corpus_index_copy, emb
         assert c.get("/health").status_code == 200
         readers = c.app.state.ops.readers
     assert readers.processes == []  # the server's readers end with it
+
+
+# --- collections ---------------------------------------------------------------------------
+
+MINUTES_QUERY = "Mødedato KKR Sjælland 14. marts 2024"
+ANONYMOUS = {"X-API-Key": ""}
+
+
+def test_an_upload_goes_into_the_collection_it_names(writer):
+    minutes = (FIXTURES / "minutes.txt").read_bytes()
+    r = writer.post(
+        "/documents",
+        files={"files": ("referat.txt", minutes, "text/plain")},
+        data={"collection": "intern"},
+    )
+    assert r.status_code == 202, r.text
+    job = wait_for(writer, r.headers["location"])
+    assert job["status"] == "done" and job["collection"] == "intern"
+    new_id = job["files"][0]["document_id"]
+    assert writer.get(f"/documents/{new_id}").json()["collection"] == "intern"
+    top = writer.get("/search", params={"q": MINUTES_QUERY}).json()["results"][0]
+    assert top["citation"]["document_id"] == new_id
+    assert top["citation"]["collection"] == "intern"
+    # Anonymous readers see offentlig only: not this document, in no way.
+    hits = writer.get("/search", params={"q": MINUTES_QUERY}, headers=ANONYMOUS).json()
+    assert all(h["citation"]["document_id"] != new_id for h in hits["results"])
+    assert writer.get(f"/documents/{new_id}", headers=ANONYMOUS).status_code == 404
+    assert writer.get("/stats", headers=ANONYMOUS).json()["documents"] == 5
+
+
+def test_an_upload_without_a_collection_is_public(writer):
+    data = (FIXTURES / "windows-1252.txt").read_bytes()
+    r = writer.post("/documents", files={"files": ("notat.txt", data, "text/plain")})
+    job = wait_for(writer, r.headers["location"])
+    assert job["collection"] == "offentlig"
+    new_id = job["files"][0]["document_id"]
+    assert writer.get(f"/documents/{new_id}", headers=ANONYMOUS).json()["collection"] == (
+        "offentlig"
+    )
+
+
+def test_the_same_upload_into_another_collection_moves_it(writer):
+    data = (FIXTURES / "minutes.txt").read_bytes()
+    jobs = []
+    for collection in ("intern", "offentlig"):
+        r = writer.post(
+            "/documents",
+            files={"files": ("referat.txt", data, "text/plain")},
+            data={"collection": collection},
+        )
+        jobs.append(wait_for(writer, r.headers["location"]))
+    moved = jobs[1]["files"][0]
+    assert moved["status"] == "unchanged"
+    assert "moved from collection intern to offentlig" in moved["message"]
+    assert writer.get("/stats", headers=ANONYMOUS).json()["documents"] == 6
+    top = writer.get("/search", params={"q": MINUTES_QUERY}, headers=ANONYMOUS).json()
+    assert top["results"][0]["citation"]["document_id"] == moved["document_id"]
+    assert top["results"][0]["citation"]["collection"] == "offentlig"
+
+
+@pytest.mark.parametrize("name", ["Intern", "-x", "a" * 41, "in tern", "æble", "../x"])
+def test_an_upload_into_a_badly_named_collection_is_refused(writer, name):
+    r = writer.post(
+        "/documents",
+        files={"files": ("a.txt", b"tekst om takster", "text/plain")},
+        data={"collection": name},
+    )
+    assert r.status_code == 422, r.text
+    assert "collection" in r.json()["detail"]
+    assert writer.get("/stats").json()["documents"] == 5
+
+
+def test_a_read_key_may_not_upload_or_delete(corpus_index_copy, embedder):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    settings = corpus_index_copy.model_copy(
+        update={"api_keys": f"{API_KEY}:admin,laeser:read=offentlig"}
+    )
+    with TestClient(create_app(settings, embedder=embedder)) as c:
+        r = c.post("/documents", files={"files": ("a.txt", b"tekst", "text/plain")},
+                   headers={"X-API-Key": "laeser"})  # fmt: skip
+        is_problem(r, 403, "may read, not upload")
+        kora = doc_id(c, KORA)
+        r = c.delete(f"/documents/{kora}", headers={"X-API-Key": "laeser"})
+        is_problem(r, 403, "may read, not upload")
+        assert c.get(f"/documents/{kora}", headers={"X-API-Key": "laeser"}).status_code == 200
+        assert c.get("/jobs/unknown", headers={"X-API-Key": "laeser"}).status_code == 403
+        assert c.get("/jobs/unknown", headers={"X-API-Key": API_KEY}).status_code == 404

@@ -48,7 +48,7 @@ values = st.one_of(
 # Each route with its query parameters (list-valued ones may repeat) and path parameters.
 ROUTES = {
     "/search": ["q", "limit", "offset", "mode", "doc_type", "lang", "kind", "document_id",
-                "source", "date_from", "date_to", "year", "per_document", "facets"],
+                "source", "date_from", "date_to", "year", "per_document", "facets", "collection"],
     "/documents": ["offset", "limit"],
     "/documents/{id}": [],
     "/documents/{id}/file": [],
@@ -56,11 +56,11 @@ ROUTES = {
     "/jobs/{id}": [],
     "/health": [],
     "/stats": [],
-    "/": ["q", "doc_type", "lang", "year", "kind", "mode", "limit"],
+    "/": ["q", "doc_type", "lang", "year", "kind", "mode", "limit", "collection"],
     "/dokument/{id}": ["side", "fra", "til", "q"],
     "/dokumenter": [],
 }  # fmt: skip
-REPEATABLE = {"doc_type", "lang", "kind", "document_id", "year"}
+REPEATABLE = {"doc_type", "lang", "kind", "document_id", "year", "collection"}
 FILE_PROBLEMS = ("File not accepted", "Unsupported file type", "File too large")
 SWEEP_SECONDS = 45  # the whole read sweep; Hypothesis stops at its example count first
 

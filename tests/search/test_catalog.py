@@ -4,6 +4,7 @@ versions (with the leftovers a killed writer left there), readers beside a write
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import sqlite3
 import threading
@@ -199,3 +200,74 @@ def test_jobs_are_stored_and_unfinished_ones_listed(db):
     assert (unfinished.id, unfinished.originals, unfinished.resumed) == (
         "a", ["/data/files/1/x.pdf"], 1
     )  # fmt: skip
+
+
+# --- collections ---------------------------------------------------------------------------
+
+OLD_SCHEMA = """
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('indexing', 'complete')),
+    title TEXT NOT NULL, source TEXT NOT NULL, format TEXT NOT NULL, pages INTEGER NOT NULL,
+    chunks INTEGER NOT NULL, lang TEXT NOT NULL, doc_type TEXT, date TEXT,
+    ingested_at TEXT NOT NULL, uploaded INTEGER NOT NULL
+);
+CREATE TABLE entries (id TEXT PRIMARY KEY, entry TEXT NOT NULL);
+CREATE TABLE catalog_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO catalog_meta VALUES ('generation', 0);
+"""
+
+
+def test_a_database_from_before_collections_puts_its_documents_in_offentlig(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    old = entry(1)
+    record = old.model_dump(mode="json")
+    del record["collection"]  # as an older ops-search wrote it
+    conn = sqlite3.connect(path)
+    conn.executescript(OLD_SCHEMA)
+    conn.execute(
+        "INSERT INTO documents VALUES (?, 'complete', 'Dokument 1', 'docs/1.txt', 'txt', 1, 3, "
+        "'da', 'rapport', '2011-01-01', '2020-01-01T00:00:00+00:00', 0)",
+        (old.document.id,),
+    )
+    conn.execute("INSERT INTO entries VALUES (?, ?)", (old.document.id, json.dumps(record)))
+    conn.commit()
+    conn.close()
+    database = Database(path)
+    try:
+        catalog = open_catalog(database, tmp_path / "catalog")
+        assert catalog.get(old.document.id, frozenset({"offentlig"})).collection == "offentlig"
+        assert [s["collection"] for s in catalog.summaries()] == ["offentlig"]
+        assert catalog.count(frozenset({"intern"})) == 0
+        catalog.put(entry(2).model_copy(update={"collection": "intern"}))
+        assert catalog.count(frozenset({"intern"})) == 1
+    finally:
+        database.close()
+
+
+def test_reads_see_the_visible_collections_only(db, tmp_path):
+    catalog = open_catalog(db, tmp_path / "catalog")
+    public, internal, secret = entry(1), entry(2), entry(3)
+    internal.collection, secret.collection = "intern", "hemmelig"
+    for e in (public, internal, secret):
+        catalog.put(e)
+    both = frozenset({"offentlig", "intern"})
+    assert [s["id"] for s in catalog.summaries(both)] == sorted(
+        [public.document.id, internal.document.id]
+    )
+    assert catalog.count(both) == 2 and catalog.count(frozenset()) == 0 and len(catalog) == 3
+    assert catalog.get(secret.document.id, both) is None
+    assert catalog.get(secret.document.id) == secret  # no restriction: the indexer's view
+    assert catalog.summaries(frozenset()) == []
+    assert len(catalog.summaries()) == 3  # each view cached apart
+
+
+def test_set_collection_moves_record_and_list_view(db, tmp_path):
+    catalog = open_catalog(db, tmp_path / "catalog")
+    doc = entry(1)
+    catalog.put(doc)
+    assert catalog.summaries(frozenset({"intern"})) == []
+    catalog.set_collection(doc.document.id, "intern")
+    assert catalog.get(doc.document.id).collection == "intern"
+    assert [s["collection"] for s in catalog.summaries(frozenset({"intern"}))] == ["intern"]
+    assert catalog.get(doc.document.id, frozenset({"offentlig"})) is None

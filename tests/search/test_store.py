@@ -37,6 +37,7 @@ RARE_CHUNKS = {(5, 0), (6, 2)}  # (doc, ordinal)
 INFO = IndexInfo(backend="test", model="synthetic-32", dim=DIM, normalized=True)
 DOC_TYPES = ["rapport", "aftale", "referat", "pressemeddelelse", "artikel"]
 KINDS = ["text", "text", "table", "decision", "text"]
+COLLECTIONS = ["offentlig", "offentlig", "intern", "hemmelig"]  # by document, d % 4
 MAX_WINDOWS = 4
 
 
@@ -78,6 +79,7 @@ def make_corpus(seed: int = 1234) -> tuple[list[Chunk], list[np.ndarray], list[S
                     kind=KINDS[o],
                     doc_type=DOC_TYPES[d % len(DOC_TYPES)],
                     date=date,
+                    collection=COLLECTIONS[d % len(COLLECTIONS)],
                 )
             )
             words = rng.choice(np.arange(1, VOCAB - 1), size=8, replace=False).tolist()
@@ -427,11 +429,14 @@ CONGRUENCE_FILTERS = [
     Filters(doc_type=["rapport", "referat"]),
     Filters(lang=["en"], date_from="2012-01-01"),
     Filters(source_prefix="corpus/kl/", kind=["text"]),
+    Filters(visible=frozenset({"offentlig", "intern"})),
+    Filters(collection=["intern", "hemmelig"], visible=frozenset({"offentlig", "intern"})),
 ]
+CONGRUENCE_IDS = ["none", "doc_type", "lang+date", "src", "visible", "collection+visible"]
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
-@pytest.mark.parametrize("flt", CONGRUENCE_FILTERS, ids=["none", "doc_type", "lang+date", "src"])
+@pytest.mark.parametrize("flt", CONGRUENCE_FILTERS, ids=CONGRUENCE_IDS)
 def test_every_engine_ranks_the_same_ids_in_the_same_order(loaded, mode, flt):
     found = 0
     for i in (0, 9, 18, 27, 36):
@@ -479,6 +484,19 @@ FILTER_CASES = {
         Filters(lang=["da"], source_prefix="corpus/kl/", kind=["text"]),
         lambda c: c.lang == "da" and c.source.startswith("corpus/kl/") and c.kind == "text",
     ),
+    "collection": (Filters(collection=["intern"]), lambda c: c.collection == "intern"),
+    "visible": (
+        Filters(visible=frozenset({"offentlig", "hemmelig"})),
+        lambda c: c.collection in ("offentlig", "hemmelig"),
+    ),
+    "collection_within_visible": (
+        Filters(collection=["intern", "hemmelig"], visible=frozenset({"hemmelig", "offentlig"})),
+        lambda c: c.collection == "hemmelig",
+    ),
+    "visible_with_other_filters": (
+        Filters(visible=frozenset({"offentlig"}), lang=["da"]),
+        lambda c: c.collection == "offentlig" and c.lang == "da",
+    ),
 }
 
 
@@ -497,7 +515,77 @@ def test_each_filter_restricts_count_and_results(store, case):
 
 
 def test_empty_filter_lists_mean_no_restriction(store):
-    assert store.count(Filters(doc_type=[], lang=[])) == len(CHUNKS)
+    assert store.count(Filters(doc_type=[], lang=[], collection=[])) == len(CHUNKS)
+
+
+NOTHING_VISIBLE = {
+    "no collection visible": Filters(visible=frozenset()),
+    "only invisible collections chosen": Filters(
+        collection=["hemmelig"], visible=frozenset({"offentlig", "intern"})
+    ),
+    "unknown collection": Filters(collection=["findes-ikke"]),
+}
+
+
+@pytest.mark.parametrize("case", list(NOTHING_VISIBLE))
+def test_a_reader_who_may_see_none_of_the_collections_gets_nothing(store, case):
+    flt = NOTHING_VISIBLE[case]
+    dense, sparse = query_vectors(12)
+    for mode in ("hybrid", "dense", "sparse"):
+        assert store.query(dense=dense, sparse=sparse, mode=mode, limit=10, filters=flt) == []
+    assert store.count(flt) == 0
+    assert store.facets("doc_type", flt) == {}
+    assert list(store.scroll(flt)) == []
+
+
+def test_a_visible_restriction_keeps_limits_and_counts_exact(store):
+    # The restriction is part of the engine query: a limit is filled with visible chunks, not
+    # cut down after the fact.
+    flt = Filters(visible=frozenset({"hemmelig"}))
+    want = {c.id for c in CHUNKS if c.collection == "hemmelig"}
+    dense, sparse = query_vectors(0)  # a query near a chunk of another collection
+    hits = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=len(want), filters=flt)
+    assert {h.id for h in hits} == want
+    assert store.facets("collection", flt) == {"hemmelig": len(want)}
+
+
+def test_set_collection_moves_exactly_one_documents_chunks(fresh):
+    store, _ = fresh
+    moved = CHUNKS[0].document_id
+    store.set_collection(moved, "intern")
+    ids = {c.id for c in CHUNKS if c.document_id == moved}
+    want = {c.id for c in CHUNKS if c.collection == "intern"} | ids
+    assert {p.id for p in store.scroll(Filters(collection=["intern"]))} == want
+    assert all(p.payload["title"] == BY_ID[p.id].title for p in store.retrieve(sorted(ids)))
+
+
+@pytest.mark.parametrize("engine", EMBEDDED)
+def test_an_index_from_before_collections_puts_its_chunks_in_the_default_one(engine, tmp_path):
+    from search.store_types import PointData
+
+    settings = Settings(engine=engine, data_dir=tmp_path)
+    with Store.open(settings, INFO, role="test") as old:
+        raw = old._e()  # write as an older ops-search did: no collection in the payload
+        if engine == "edge":  # nor its payload index
+            raw._shard.update(raw._qe.UpdateOperation.delete_field_index("collection"))
+        points = [
+            PointData(id=c.id, dense=d.tolist(), sparse=s, payload=c.model_dump())
+            for c, d, s in zip(CHUNKS, DENSE, SPARSE, strict=True)
+        ]
+        for p in points:
+            del p.payload["collection"]
+        raw.upsert(points)
+        assert old.count(Filters(collection=["offentlig"])) == 0
+    with Store.open(settings, INFO, role="test") as store:
+        assert store.facets("collection") == {"offentlig": len(CHUNKS)}
+        dense, sparse = query_vectors(4)
+        hits = store.query(
+            dense=dense, sparse=sparse, mode="hybrid", limit=5,
+            filters=Filters(visible=frozenset({"offentlig"})),
+        )  # fmt: skip
+        assert hits[0].id == CHUNKS[4].id
+        if engine == "edge":
+            assert "collection" in store._e()._shard.info().payload_schema
 
 
 def test_a_malformed_date_filter_is_refused(store):
@@ -510,7 +598,7 @@ def test_a_malformed_date_filter_is_refused(store):
 # ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["doc_type", "lang", "kind", "document_id", "source"])
+@pytest.mark.parametrize("key", ["doc_type", "lang", "kind", "document_id", "source", "collection"])
 def test_facets_count_chunks_per_value(store, key):
     assert store.facets(key) == Counter(getattr(c, key) for c in CHUNKS)
 
