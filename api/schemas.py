@@ -68,8 +68,8 @@ class Stats(BaseModel):
     collections: dict[str, int] = Field(default_factory=dict)
     sync: list[SyncStatus] = Field(
         default_factory=list,
-        description="Synced folders (OPS_SYNC and ops-search sync); only for a key that sees "
-        "every collection.",
+        description="Synced folders (OPS_SYNC and ops-search sync) of the collections the "
+        "reader may see.",
     )
 
 

@@ -107,9 +107,7 @@ def ingest(
 @app.command()
 def sync(
     folder: Annotated[Path, typer.Argument(help="The folder the index is to mirror.")],
-    collection: Annotated[
-        str, typer.Option("--collection", help="Collection its documents belong to.")
-    ] = "offentlig",
+    collection: CollectionOption = "offentlig",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the round's report as JSON.")
     ] = False,
@@ -117,14 +115,9 @@ def sync(
 ) -> None:
     """Make the index mirror FOLDER: ingest new and changed files, remove those that are gone,
     recognise renamed ones by content (not embedded again). Files still being written wait."""
-    from ops_search.config import check_collection
     from search.index import Index
     from search.sync import sync_folder
 
-    try:
-        check_collection(collection)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--collection") from None
     if not folder.is_dir():
         raise typer.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
     settings = Settings()

@@ -406,13 +406,15 @@ def _round(
             if holder == path:
                 claimed.add(doc_id)
                 report.unchanged += 1
-                # A document of this folder recorded in another collection (OPS_SYNC changed,
-                # or an earlier ingest named another): it moves to this folder's collection.
+                # A document of this folder recorded in another collection (OPS_SYNC changed)
+                # moves to the folder's collection.
                 entry = index.catalog.get(doc_id)
                 if entry is not None and entry.collection != report.collection:
                     with lock:
-                        index.move_document(entry, report.collection)
-                    report.note(f"{path}: moved from collection {entry.collection}")
+                        moved_from = index.move_document(entry, report.collection)
+                    report.note(
+                        f"{path}: moved from collection {moved_from} to {report.collection}"
+                    )
             elif doc_id in claimed or _still_holds(holder, sha, hashes, folder):
                 # The same content twice: one document, under its first file.
                 report.unchanged += 1

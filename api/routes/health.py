@@ -37,6 +37,6 @@ def stats(state: StateDep, access: ReaderDep) -> Stats:
         langs=store.facets("lang", visible),
         kinds=store.facets("kind", visible),
         collections=store.facets("collection", visible),
-        # Synced folders name paths and collections: for a reader who sees all.
-        sync=[SyncStatus(**r.public()) for r in sync_status(state)] if admin else [],
+        # A synced folder's round names its files: shown to readers of its collection only.
+        sync=[SyncStatus(**r.public()) for r in sync_status(state) if access.allows(r.collection)],
     )

@@ -206,8 +206,7 @@ def documents_page(request: Request, state: StateDep, access: ReaderDep) -> HTML
         "documents.html",
         {
             "entries": entries,
-            # Synced folders name paths: shown to a reader who sees every collection.
-            "sync": [_sync_line(r) for r in sync_status(state)] if access.sees_all else [],
+            "sync": [_sync_line(r) for r in sync_status(state) if access.allows(r.collection)],
             "writable": bool(state.settings.write_keys),
             "max_mb": state.settings.max_upload_mb,
             "labels": {"doc_type": DOC_TYPES, "lang": LANGS},

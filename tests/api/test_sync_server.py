@@ -54,19 +54,25 @@ def test_scheduled_sync_reports_progress_and_takes_turns_with_writers(
             "sync": f"{folder}=kkr",
             "sync_interval": 0.5,
             "sync_settle_s": 0.0,
+            "api_keys": "sync-admin:admin",
         }
     )
     with TestClient(create_app(settings, embedder=embedder)) as client:
+        client.headers["X-API-Key"] = "sync-admin"  # kkr is no public collection
         first = wait(
             lambda: (s := client.get("/stats").json()["sync"])[0]["status"] == "done" and s[0],
             "the first round",
         )
         assert first["folder"] == str(folder) and first["collection"] == "kkr"
         assert (first["added"], first["errors"], first["files"]) == (2, 0, 2)
-        assert first["last_run"] and client.get("/health").json()["documents"] == 2
+        assert first["last_run"] and client.get("/stats").json()["documents"] == 2
         page = client.get("/dokumenter").text
         assert "Synkroniserede mapper" in page and "samlingen <strong>kkr</strong>" in page
         assert f"<code>{folder}</code>" in page and "færdig" in page
+        # A reader who may not see kkr sees neither its round nor its documents.
+        anonymous = client.get("/stats", headers={"X-API-Key": ""}).json()
+        assert anonymous["sync"] == [] and anonymous["documents"] == 0
+        assert str(folder) not in client.get("/dokumenter", headers={"X-API-Key": ""}).text
 
         # While a writer holds the lock (an upload, a delete), the round waits for it.
         state = client.app.state.ops
@@ -80,10 +86,10 @@ def test_scheduled_sync_reports_progress_and_takes_turns_with_writers(
                 "a round that reads the new file",
             )
             time.sleep(2.0)
-            assert client.get("/health").json()["documents"] == 2
+            assert client.get("/stats").json()["documents"] == 2
             assert client.get("/stats").json()["sync"][0]["status"] == "running"
             readers = state.readers.processes
-        wait(lambda: client.get("/health").json()["documents"] == 3, "the new document")
+        wait(lambda: client.get("/stats").json()["documents"] == 3, "the new document")
         wait(
             lambda: client.get("/stats").json()["sync"][0]["status"] == "done",
             "the round to end",

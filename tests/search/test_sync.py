@@ -16,6 +16,7 @@ import pytest
 from ops_search.errors import OpsSearchError
 from search.index import Index
 from search.query import Searcher, SearchRequest
+from search.store import Filters
 from search.sync import states, sync_folder
 from tests.conftest import FIXTURES, SEEDS, quiet_reporter
 
@@ -205,3 +206,28 @@ def test_a_file_being_written_waits_for_the_next_round(tmp_path, sync_settings, 
         time.sleep(1.1)
         assert counts(run(index, folder)) == (1, 1, 0, 0, 0, 0, 0)
         assert old not in index.catalog.ids() and agrees(index)
+
+
+def test_synced_documents_carry_their_folders_collection_and_move_with_it(
+    tmp_path, sync_settings, embedder
+):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "minutes.txt", folder / "referat.txt")
+    with open_index(sync_settings, embedder) as index:
+        run(index, folder, "kkr")
+        [entry] = index.catalog.entries()
+        assert entry.collection == "kkr"
+        assert index.store.facets("collection") == {"kkr": entry.chunks}
+        shutil.move(folder / "referat.txt", folder / "omdoebt.txt")  # a rename keeps it
+        renamed = run(index, folder, "kkr")
+        assert renamed.renamed == 1 and index.store.facets("collection") == {"kkr": entry.chunks}
+        moved = run(index, folder, "intern")  # the folder now goes to another collection
+        assert moved.unchanged == 1
+        assert any("moved from collection kkr to intern" in m for m in moved.messages)
+        assert [e.collection for e in index.catalog.entries()] == ["intern"]
+        assert index.store.facets("collection") == {"intern": entry.chunks}
+        visible = Searcher(index).search(
+            SearchRequest(MINUTES_QUERY, filters=Filters(visible=frozenset({"kkr"})))
+        )
+        assert visible.hits == [] and agrees(index)
