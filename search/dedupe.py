@@ -10,29 +10,21 @@ Two passages are near-duplicates when the sets of their word 3-grams overlap by 
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 NEAR_DUPLICATE = 0.8
 _WORD = re.compile(r"[^\W_]+")
 
 
-def shingles(text: str) -> frozenset[int]:
-    """The word 3-grams of a text, lower-cased and without punctuation, as hashes."""
+def shingles(text: str) -> frozenset[str]:
+    """The word 3-grams of a text, lower-cased and without punctuation."""
     words = _WORD.findall(text.lower())
-    if not words:
-        return frozenset()
-    grams = (
-        [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
-        if len(words) >= 3
-        else [" ".join(words)]
-    )
-    return frozenset(
-        int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams
-    )
+    if len(words) < 3:
+        return frozenset([" ".join(words)] if words else [])
+    return frozenset(" ".join(words[i : i + 3]) for i in range(len(words) - 2))
 
 
-def near_duplicates(a: frozenset[int], b: frozenset[int]) -> bool:
+def near_duplicates(a: frozenset[str], b: frozenset[str]) -> bool:
     if not a or not b:
         return False
     # Jaccard ≥ t needs the smaller set to be at least t of the larger: a cheap first test.

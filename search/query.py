@@ -132,7 +132,7 @@ def _distinct(points: list[StoredPoint], per_document: int | None) -> list[tuple
     passages of other documents folded into it."""
     kept: list[StoredPoint] = []
     repeats: list[int] = []
-    grams: list[frozenset[int]] = []
+    grams: list[frozenset[str]] = []
     spans: dict[str, list[tuple[int, int]]] = {}
     for point in points:
         # Payload fields directly: only the hits shown are validated into Chunks (in _hit).
