@@ -30,6 +30,9 @@ class Extracted:
     reader: str = ""
     warnings: list[str] = field(default_factory=list)
     doc_type_hint: DocType | None = None
+    # The language the file declares (HTML's <html lang>), trusted where the text is too
+    # short for detection to judge.
+    declared_lang: str | None = None
 
 
 class Reader(Protocol):

@@ -70,7 +70,7 @@ def build_document(path: Path, extracted: Extracted, sha256: str, source: str) -
         sha256=sha256,
         format=extracted.format,
         page_count=extracted.page_count,
-        lang=detect_document_language(text) if text else "",
+        lang=detect_document_language(text, extracted.declared_lang) if text else "",
         doc_type=document_type(title, text, extracted.doc_type_hint),
         date=document_date(text),
         text=text,

@@ -58,7 +58,7 @@ _CELLS = {"td", "th"}
 # Deeper than this, elements are flattened into their text (with a warning): no real page
 # comes near it, and it bounds what a hostile one can build.
 MAX_DEPTH = 4_000
-_KEPT_ATTRS = ("id", "class", "role", "hidden", "href")
+_KEPT_ATTRS = ("id", "class", "role", "hidden", "href", "alt")
 _HTML_SPACE_RE = re.compile(r"[ \t\n\r\f]+")
 _NEWLINES_RE = re.compile(r" *\n[\n ]*")
 
@@ -85,6 +85,10 @@ class HtmlReader:
                 f"{path}: HTML nested more than {MAX_DEPTH:,} elements deep; "
                 f"{page.flattened:,} deeper elements were read as plain text"
             )
+        if not any(b.text.strip() for b in blocks):
+            blocks = _title_and_images(root, page.title)
+            if blocks:
+                warnings.append(_no_body_warning(path, blocks))
         h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1), None)
         if on_page:
             on_page(1, False)
@@ -95,7 +99,35 @@ class HtmlReader:
             title=(h1.text if h1 else page.title) or None,
             warnings=warnings,
             doc_type_hint="artikel" if root.tag == "article" else None,
+            declared_lang=page.lang,
         )
+
+
+def _title_and_images(root: _Node, title: str | None) -> list[Block]:
+    """What a page without body text is found by: its title and its images' descriptions.
+
+    Real help collections have pages that are only screenshots (or a box a script fills):
+    they are still pages a reader looks for by name, so they are indexed, with a warning,
+    rather than refused as empty."""
+    alts: list[str] = []
+    for node in _descendants(root):
+        alt = normalize_line(node.attrs.get("alt") or "") if node.tag == "img" else ""
+        if alt and alt not in alts and alt != title:
+            alts.append(alt)
+    blocks = [Block(kind="heading", text=title, page=1, level=1)] if title else []
+    if alts:
+        blocks.append(Block(kind="text", text="\n".join(alts), page=1))
+    return blocks
+
+
+def _no_body_warning(path: Path, blocks: list[Block]) -> str:
+    kinds = {b.kind for b in blocks}
+    found = [
+        what
+        for kind, what in (("heading", "its title"), ("text", "its images' descriptions"))
+        if kind in kinds
+    ]
+    return f"{path}: no body text; indexed by {' and '.join(found)}"
 
 
 # --- parsing: lxml events → our own tree, chrome left out ------------------------------------
@@ -122,12 +154,15 @@ class _TreeBuilder:
         self.flattened = 0
         self.title: str | None = None
         self.title_parts: list[str] | None = None
+        self.lang: str | None = None  # <html lang="da-DK"> → "da"
 
     def start(self, tag, attrib) -> None:
         if self.skipping:
             self.skipping += 1
             return
         tag = tag.lower() if isinstance(tag, str) else ""
+        if tag == "html" and self.lang is None and attrib:
+            self.lang = _primary_language(attrib.get("lang") or attrib.get("xml:lang") or "")
         if tag == "title" and self.title is None and self.title_parts is None:
             self.title_parts = []
             return
@@ -188,6 +223,12 @@ def _parse(path: Path, markup: str) -> _TreeBuilder:
         return parser.close()
     except etree.LxmlError as err:
         raise CorruptFile(path, f"not readable as HTML ({err})") from err
+
+
+def _primary_language(tag: str) -> str | None:
+    """The primary subtag of a BCP 47 language tag, when it looks like one ("da-DK" → "da")."""
+    primary = tag.strip().split("-")[0].split("_")[0].lower()
+    return primary if 2 <= len(primary) <= 3 and primary.isalpha() else None
 
 
 def _is_chrome(attrib: dict[str, str], in_switch: bool) -> bool:

@@ -50,12 +50,17 @@ def language_scores(text: str) -> dict[str, float]:
     return _scores(text)
 
 
-def detect_document_language(text: str) -> str:
-    """The document's language: a plausible one when the text allows, else langdetect's best."""
+def detect_document_language(text: str, declared: str | None = None) -> str:
+    """The document's language: a plausible one when the text allows, else langdetect's best.
+
+    Text too short to judge (a page that is only a title) takes the language the file
+    declares, when it declares one: langdetect calls "YouTube-videoer" Spanish."""
     sample = text[:SAMPLE_CHARS]
+    if declared and len(sample.strip()) < MIN_CHARS:
+        return declared
     scores = _scores(sample)
     if not scores:
-        return ""
+        return declared or ""
     plausible = {k: v for k, v in scores.items() if k in PLAUSIBLE}
     if plausible and max(plausible.values()) >= 0.3:
         return max(plausible, key=plausible.__getitem__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.html import HtmlReader
+from ingest.pipeline import extract
 from ops_search.config import Settings
 from ops_search.errors import IngestError
 from tests.conftest import CORPUS, FIXTURES, read_document
@@ -228,3 +229,52 @@ def test_libreoffice_in_page_index_of_methods_is_navigation_not_a_table(settings
     assert not any(b.kind == "table" for b in blocks)
     assert not any("Liste over metoder" in b.text for b in blocks)
     assert ("heading", "CloseFormDocument") in [(b.kind, b.text) for b in blocks]
+
+
+def test_page_of_screenshots_is_found_by_title_and_image_descriptions(settings, tmp_path):
+    # Real help collections have pages that are only screenshots: they are indexed, not
+    # refused as empty, and the warning says how.
+    page = tmp_path / "skaermbilleder.html"
+    page.write_text(
+        "<html lang='da'><head><title>Calc-skærmbilleder</title></head><body>"
+        "<p><img src='a.png' alt='Dialogen XML-kilde'></p><img src='b.png' alt=''>"
+        "<img src='c.png' alt='Dialogen XML-kilde'><img src='d.png' alt='Guiden Pivottabel'>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    extracted = HtmlReader().read(page, settings)
+    assert [(b.kind, b.text) for b in extracted.blocks] == [
+        ("heading", "Calc-skærmbilleder"),
+        ("text", "Dialogen XML-kilde\nGuiden Pivottabel"),
+    ]
+    assert extracted.warnings == [
+        f"{page}: no body text; indexed by its title and its images' descriptions"
+    ]
+
+
+def test_page_with_text_does_not_index_image_descriptions(settings, tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<html><head><title>T</title></head><body><p>Tekst.</p>"
+        "<img src='i.png' alt='Ikon Tip'></body></html>",
+        encoding="utf-8",
+    )
+    extracted = HtmlReader().read(page, settings)
+    assert [b.text for b in extracted.blocks] == ["Tekst."]
+    assert extracted.warnings == []
+
+
+def test_page_without_title_or_text_is_refused(settings, tmp_path):
+    page = tmp_path / "tom.html"
+    page.write_text("<html><body><div><img src='x.png'></div></body></html>", encoding="utf-8")
+    result = extract(page, settings)
+    assert result.error == f"{page}: no text found"
+
+
+def test_short_page_takes_its_declared_language(settings, tmp_path):
+    page = tmp_path / "kort.html"
+    page.write_text(
+        "<html lang='da-DK'><head><title>YouTube-videoer</title></head><body></body></html>",
+        encoding="utf-8",
+    )
+    assert read_document(page, settings).lang == "da"
