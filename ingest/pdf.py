@@ -53,6 +53,7 @@ from ingest.pdf_layout import (
     _is_real_table,
     _reading_order,
 )
+from ingest.pdf_overprint import drop_overprinted
 from ingest.pdf_plain import PdfiumPages, plain_blocks, plumber_lines
 from ingest.pdfium_text import read_with_pdfium
 from ops_search.config import Settings
@@ -194,6 +195,11 @@ def _guarded_layout(
     """
     try:
         chars = page.chars
+        unique = drop_overprinted(chars)
+        if unique is not chars:  # tables read the page's own chars: leave the copies out
+            kept = {id(c) for c in unique}
+            page = page.filter(lambda obj: obj.get("object_type") != "char" or id(obj) in kept)
+            chars = unique
         if has_unmapped(chars):
             chars = map_unmapped(chars, _pdfium_glyphs(path, page, number, pdfium_pages))
             page = without_unmapped(page)

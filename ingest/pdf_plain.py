@@ -17,6 +17,7 @@ import pypdfium2.raw as pdfium_c
 from ingest.clean import join_lines
 from ingest.pdf_glyphs import Matrix, PdfiumGlyphs
 from ingest.pdf_layout import X_TOLERANCE, PlainLine
+from ingest.pdf_overprint import GlyphGrid
 from ops_search.models import Block
 
 # pdfium's mark for a hyphen at a line end. It joins such a line with the next one; we break
@@ -44,6 +45,7 @@ def pdfium_lines(page: pdfium.PdfPage) -> list[PlainLine]:
         lines: list[PlainLine] = []
         units: list[int] = []
         top, bottom = float("inf"), float("-inf")
+        placed = GlyphGrid()
 
         def flush() -> None:
             nonlocal top, bottom
@@ -71,11 +73,13 @@ def pdfium_lines(page: pdfium.PdfPage) -> list[PlainLine]:
                     units.append(ord("-"))
                     flush()
                 continue
-            units.append(code)
             if code > 32 and not pdfium_c.FPDFText_IsGenerated(textpage, i):
                 left, low, right, high = textpage.get_charbox(i)
+                if not placed.place((code,), left, low):
+                    continue  # overprinted (ingest.pdf_overprint)
                 if high > low:
                     top, bottom = min(top, height - high), max(bottom, height - low)
+            units.append(code)
         flush()
         return lines
     finally:

@@ -395,3 +395,49 @@ def test_a_graphics_heavy_page_is_read_by_pdfium_and_flagged(settings, tmp_path)
     assert "pypdfium2" in doc.degraded_pages[2]
     assert "Figur 2 viser udgifterne pr. kommune." in flat(doc.page_text(2))
     assert "takster for botilbud" in flat(doc.page_text(1))
+
+
+# --- glyphs printed more than once ---------------------------------------------------------------
+
+
+def test_overprinted_glyphs_are_read_once(settings, tmp_path):
+    """Fake bold as producers make it: each glyph drawn three times, 0.3 pt apart; and a
+    figure label drawn twice in place. (pypdfium2, which reads graphics-heavy pages, drops
+    such simple copies itself; the same grid drops the ones it keeps.)"""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    canv = Canvas(buf, pagesize=A4, invariant=1)
+    for dx in (0, 0.3, 0.6):
+        canv.drawString(72 + dx, 760, "Rammeaftalen fastsætter taksterne for 2025.")
+    canv.drawString(72, 700, "Figur 1 viser botilbud.")
+    canv.drawString(300, 600, "Roskilde")
+    canv.drawString(300, 600, "Roskilde")
+    canv.showPage()
+    canv.save()
+    pdf = tmp_path / "fed.pdf"
+    pdf.write_bytes(buf.getvalue())
+    with pdfplumber.open(pdf) as plumber:
+        assert "RRRaaammm" in plumber.pages[0].extract_text()  # what the text layer holds
+
+    doc = read_document(pdf, settings)
+    expected = "Rammeaftalen fastsætter taksterne for 2025. Figur 1 viser botilbud. Roskilde"
+    assert flat(doc.text) == expected
+
+
+def test_glyphs_side_by_side_are_not_copies():
+    from ingest.pdf_overprint import drop_overprinted
+
+    def char(text, x, y=100.0):
+        return {"text": text, "x0": x, "doctop": y, "fontname": "F", "size": 10.0, "upright": 1}
+
+    # "ll" in "alle": the same letter a glyph's width apart stays twice; a copy 0.4 pt away
+    # (fake bold) and one on the line below neither merges nor is lost.
+    chars = [char("a", 0), char("l", 5), char("l", 8), char("l", 8.4), char("l", 8, y=112)]
+    kept = drop_overprinted(chars)
+    assert [(c["text"], c["x0"], c["doctop"]) for c in kept] == [
+        ("a", 0, 100.0), ("l", 5, 100.0), ("l", 8, 100.0), ("l", 8, 112)]  # fmt: skip
+    assert drop_overprinted(kept) is kept
