@@ -55,6 +55,7 @@ from ingest.pdf_layout import (
 )
 from ingest.pdf_overprint import drop_overprinted
 from ingest.pdf_plain import PdfiumPages, plain_blocks, plumber_lines
+from ingest.pdf_rotated import split_by_angle, turned_lines
 from ingest.pdfium_text import read_with_pdfium
 from ops_search.config import Settings
 from ops_search.errors import CorruptFile, EmptyFile, EncryptedPDF
@@ -274,8 +275,9 @@ def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageL
 
     tables = [t for t in page.find_tables() if _is_real_table(t)]
     table_boxes = [t.bbox for t in tables]
+    upright, turned = split_by_angle(chars)
     words = extract_words(
-        merge_accents(chars),
+        merge_accents(upright),
         x_tolerance=X_TOLERANCE,
         y_tolerance=3,
         extra_attrs=["size", "fontname"],
@@ -283,7 +285,7 @@ def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageL
     words = [w for w in words if not any(_inside(w, box) for box in table_boxes)]
     x0, _, x1, _ = page.bbox
     gutter = _find_gutter(words, float(x1 - x0), float(x0))
-    lines = _group_lines(words, gutter)
+    lines = _group_lines(words, gutter) + turned_lines(turned, table_boxes)
     items: list[Line | TableItem] = list(lines)
     for table in tables:
         rows = [

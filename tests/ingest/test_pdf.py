@@ -441,3 +441,61 @@ def test_glyphs_side_by_side_are_not_copies():
     assert [(c["text"], c["x0"], c["doctop"]) for c in kept] == [
         ("a", 0, 100.0), ("l", 5, 100.0), ("l", 8, 100.0), ("l", 8, 112)]  # fmt: skip
     assert drop_overprinted(kept) is kept
+
+
+# --- text set at an angle ------------------------------------------------------------------------
+
+
+def _turned_pdf(tmp_path, draw) -> object:
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    canv = Canvas(buf, pagesize=A4, invariant=1)
+    draw(canv)
+    canv.showPage()
+    canv.save()
+    pdf = tmp_path / "drejet.pdf"
+    pdf.write_bytes(buf.getvalue())
+    return pdf
+
+
+@pytest.mark.parametrize("angle", [90, 180, 270, 45])
+def test_turned_text_is_read_along_its_baseline(settings, tmp_path, angle):
+    def draw(canv):
+        canv.drawString(72, 790, "Tabel 3 viser taksterne.")
+        canv.saveState()
+        canv.translate(300, 400)
+        canv.rotate(angle)
+        canv.drawString(0, 0, "Takst for botilbud 2025")
+        canv.restoreState()
+
+    doc = read_document(_turned_pdf(tmp_path, draw), settings)
+    assert doc.text.split("\n\n") == ["Tabel 3 viser taksterne.", "Takst for botilbud 2025"]
+
+
+def test_turned_page_keeps_its_lines_and_paragraphs_in_order(settings, tmp_path):
+    """A landscape table page set on a portrait page: two paragraphs turned 90°."""
+
+    def draw(canv):
+        canv.drawString(72, 790, "Bilag 2. Takster")
+        canv.saveState()
+        canv.translate(300, 100)
+        canv.rotate(90)
+        y = 0
+        for paragraph in (("Første afsnit om takster,", "fortsat på linje to."),
+                          ("Andet afsnit om botilbud.",)):  # fmt: skip
+            for line in paragraph:
+                canv.drawString(0, -y, line)
+                y += 14
+            y += 14
+        canv.restoreState()
+
+    doc = read_document(_turned_pdf(tmp_path, draw), settings)
+    assert doc.text.split("\n\n") == [
+        "Bilag 2. Takster",
+        "Første afsnit om takster, fortsat på linje to.",
+        "Andet afsnit om botilbud.",
+    ]
