@@ -121,3 +121,16 @@ def start_server(env: dict, port: int):
         time.sleep(0.3)
     proc.terminate()
     raise RuntimeError(f"ops-search serve did not answer on port {port}")
+
+
+def wait(condition, what: str, timeout: float = 600.0):
+    """``condition()``'s first truthy value, polled every 0.1 s; fails naming ``what`` after
+    ``timeout`` seconds (generous: CI machines are slow and shared)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

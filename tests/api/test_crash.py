@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ from api.schemas import Job, JobFile
 from ops_search.models import Document
 from search.index import WRITE_BATCH, Index
 from tests.api.conftest import API_KEY
-from tests.conftest import CORPUS, FIXTURES, free_port, start_server
+from tests.conftest import CORPUS, FIXTURES, free_port, start_server, wait
 
 pytestmark = pytest.mark.slow
 
@@ -33,15 +32,6 @@ SMALL_PASSAGES = {
     "OPS_CHUNK_MIN_WORDS": "0",
     "OPS_CHUNK_OVERLAP_WORDS": "0",
 }
-
-
-def wait(condition, what: str, timeout: float = 600.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def consistent(url: str, headers: dict) -> dict:

@@ -15,18 +15,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from search.index import CATALOG_FILE
-from tests.conftest import FIXTURES, SEEDS
+from tests.conftest import FIXTURES, SEEDS, wait
 
 pytestmark = pytest.mark.slow
-
-
-def wait(condition, what: str, timeout: float = 300.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sync_threads() -> list[threading.Thread]:
