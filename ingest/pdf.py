@@ -42,6 +42,7 @@ from ingest.pdf_glyphs import (
     without_unmapped,
 )
 from ingest.pdf_layout import (
+    WORD_GAP,
     X_TOLERANCE,
     Line,
     PageLayout,
@@ -278,7 +279,7 @@ def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageL
     upright, turned = split_by_angle(chars)
     words = extract_words(
         merge_accents(upright),
-        x_tolerance=X_TOLERANCE,
+        x_tolerance_ratio=WORD_GAP,
         y_tolerance=3,
         extra_attrs=["size", "fontname"],
     )

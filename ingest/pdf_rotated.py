@@ -16,7 +16,7 @@ import math
 from pdfplumber.utils import extract_words
 
 from ingest.pdf_accents import merge_accents
-from ingest.pdf_layout import X_TOLERANCE, Line, _group_lines, _inside
+from ingest.pdf_layout import WORD_GAP, Line, _group_lines, _inside
 
 # Baselines within this many degrees of horizontal are upright text (slanted scans, italic
 # fonts set with a skewed matrix).
@@ -70,7 +70,7 @@ def turned_lines(turned: dict[int, list[dict]], table_boxes: list[tuple]) -> lis
             continue
         frame = merge_accents([_to_frame(c, angle) for c in chars])
         words = extract_words(
-            frame, x_tolerance=X_TOLERANCE, y_tolerance=3, extra_attrs=["size", "fontname"]
+            frame, x_tolerance_ratio=WORD_GAP, y_tolerance=3, extra_attrs=["size", "fontname"]
         )
         top = min(float(c["top"]) for c in chars)
         x0 = min(float(c["x0"]) for c in chars)
