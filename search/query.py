@@ -16,6 +16,7 @@ from ops_search.models import Hit
 from search.citation import citation_for
 from search.dedupe import near_duplicates, shingles
 from search.index import Index
+from search.sparse import surely_english
 from search.store import Filters, StoredPoint
 
 Mode = Literal["hybrid", "dense", "sparse"]
@@ -73,6 +74,10 @@ class Searcher:
             return SearchResult([], (time.perf_counter() - started) * 1000, 0)
         if sparse is not None and not sparse.indices:
             sparse = None  # only stopwords: hybrid falls back to dense alone
+        # An English question weighs the keyword channel less (Settings.sparse_weight_english).
+        weight = None
+        if request.mode == "hybrid" and sparse is not None and surely_english(query):
+            weight = self.index.settings.sparse_weight_english
         wanted = request.offset + request.limit
         # Ask for more than shown: duplicates and per-document caps remove some. When they
         # removed so many that the page is short (boilerplate on hundreds of pages), ask once
@@ -85,6 +90,7 @@ class Searcher:
                 mode=request.mode if sparse is not None else "dense",
                 limit=fetch,
                 filters=request.filters,
+                sparse_weight=weight,
             )
             kept = _distinct(points, request.per_document)
             if len(kept) >= wanted or len(points) < fetch or attempt:

@@ -419,12 +419,25 @@ class SparseEncoder:
 
 
 SURELY_DANISH = 0.9
+SURELY_ENGLISH = 0.9
 
 
 @functools.lru_cache(maxsize=4096)
+def _query_language(query: str) -> tuple[float, float]:
+    """langdetect's (Danish, English) probabilities of a query, detected once per query."""
+    scores = language_scores(query)
+    return scores.get("da", 0.0), scores.get("en", 0.0)
+
+
 def surely_danish(query: str) -> bool:
     """Whether langdetect gives the query ≥ 0.9 Danish (short keyword queries rarely are)."""
-    return language_scores(query).get("da", 0.0) >= SURELY_DANISH
+    return _query_language(query)[0] >= SURELY_DANISH
+
+
+def surely_english(query: str) -> bool:
+    """Whether langdetect gives the query ≥ 0.9 English: an English question, not a keyword
+    query that happens to look English ("basic shell starte program" is 0.86)."""
+    return _query_language(query)[1] >= SURELY_ENGLISH
 
 
 def _vector(weights: dict[int, float]) -> SparseVector:

@@ -441,11 +441,14 @@ class Store:
         limit: int,
         filters: Filters | None = None,
         prefetch_limit: int | None = None,
+        sparse_weight: float | None = None,
     ) -> list[StoredPoint]:
         """Ranked chunks. ``dense`` is one ``(dim,)`` query vector; a chunk's dense score is its
         best window's cosine (max-sim). ``hybrid`` fuses the dense and sparse channels with
         weighted RRF (settings rrf_k, dense_weight, sparse_weight; either channel may be
-        missing/empty: then it ranks by the other alone, still on the RRF score scale)."""
+        missing/empty: then it ranks by the other alone, still on the RRF score scale).
+        ``sparse_weight`` replaces the setting's for this query (a query the keyword channel
+        serves less well, see :class:`search.query.Searcher`)."""
         engine = self._e()
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -472,6 +475,8 @@ class Store:
         if conds is None:
             return []  # the reader may see none of the collections asked for
         cfg = self._settings
+        if sparse_weight is not None and not sparse_weight > 0:
+            raise ValueError("sparse_weight must be positive")
         fetch = limit + _TIE_MARGIN
         pl = max(prefetch_limit or max(4 * limit, 50), fetch)
         hits = engine.search(
@@ -481,7 +486,7 @@ class Store:
             limit=fetch,
             prefetch_limit=pl,
             ef=max(cfg.hnsw_ef, fetch),
-            rrf=Rrf(cfg.rrf_k, cfg.dense_weight, cfg.sparse_weight),
+            rrf=Rrf(cfg.rrf_k, cfg.dense_weight, sparse_weight or cfg.sparse_weight),
             conds=conds,
         )
         hits.sort(key=lambda h: (-h[1], h[0]))

@@ -6,7 +6,7 @@ import pytest
 
 from search.index import Index
 from search.query import Searcher, SearchRequest
-from search.store import Filters
+from search.store import Filters, rrf_score
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,39 @@ def test_citation_spans_quote_the_document(searcher):
 def test_english_query_finds_danish_text(searcher):
     hits = search(searcher, "job centre partnership training long-term unemployed as truck drivers")
     assert any("DEKRA" in h.text for h in hits[:3])
+
+
+def _fused(searcher, query: str, sparse_weight: float) -> dict[str, float]:
+    """The weighted RRF score each passage gets from the two channels' own rankings, with the
+    keyword channel weighted ``sparse_weight`` (as many candidates as the search fetches)."""
+    index = searcher.index
+    s = index.settings
+    dense = searcher._embed_query(query)
+    sparse = index.sparse.encode_query(query)
+    fused: dict[str, float] = {}
+    for weight, d, sp, mode in ((s.dense_weight, dense, None, "dense"),
+                                (sparse_weight, None, sparse, "sparse")):  # fmt: skip
+        for pos, point in enumerate(index.store.query(dense=d, sparse=sp, mode=mode, limit=120)):
+            fused[point.id] = fused.get(point.id, 0.0) + rrf_score(pos, weight, s.rrf_k)
+    return fused
+
+
+@pytest.mark.parametrize(
+    "query, english",
+    [
+        ("Why did the municipalities choose a public-private partnership for elder care?", True),
+        ("Hvorfor valgte kommunerne et offentlig-privat partnerskab om ældreplejen?", False),
+    ],
+)
+def test_an_english_question_weighs_the_keyword_channel_less(searcher, query, english):
+    s = searcher.index.settings
+    assert s.sparse_weight_english != s.sparse_weight  # else the test could not tell them apart
+    weight = s.sparse_weight_english if english else s.sparse_weight
+    fused = _fused(searcher, query, weight)
+    hits = searcher.search(SearchRequest(query=query, mode="hybrid", limit=5)).hits
+    assert hits
+    for hit in hits:
+        assert hit.score == pytest.approx(fused[hit.chunk_id], abs=2e-6), hit.rank
 
 
 def test_ocr_damaged_text_is_found_with_correct_spelling(searcher):

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from search.sparse import SparseEncoder, SparseVector, fold, term_id
+from search.sparse import (
+    SparseEncoder,
+    SparseVector,
+    fold,
+    surely_danish,
+    surely_english,
+    term_id,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -267,3 +274,11 @@ def test_a_surely_danish_query_is_analysed_as_danish_only(sparse_encoder):
     assert query_ids(english) == plain_ids(english, ("da", "en"))
     assert query_ids(keywords) == plain_ids(keywords, ("da", "en"))
     assert plain_ids(english, ("en",)) - plain_ids(english, ("da",))  # English stems add terms
+
+
+def test_surely_english_holds_for_english_questions_only():
+    assert surely_english("How do I print a Writer document as a booklet to fold in the middle?")
+    assert not surely_english("Hvordan udskriver jeg et dokument som en brochure?")
+    # Keyword queries are too short to tell, whatever their words look like.
+    assert not surely_english("pakkemodel takster")
+    assert not surely_danish("How do I email a spreadsheet to someone who only has Excel?")

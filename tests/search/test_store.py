@@ -383,6 +383,23 @@ def test_the_heavier_channel_leads_hybrid(fresh):
     store.close()
 
 
+def test_a_sparse_weight_given_with_the_query_replaces_the_setting(fresh):
+    store, settings = fresh  # defaults: dense 1.5 > sparse 1.0, so the dense winner leads
+    a, b, dense, sparse = _rivals(store, depth=8)
+    plain = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=4, prefetch_limit=8)
+    assert plain[0].id == CHUNKS[a].id
+    heavy = store.query(
+        dense=dense, sparse=sparse, mode="hybrid", limit=4, prefetch_limit=8, sparse_weight=3.5
+    )
+    assert heavy[0].id == CHUNKS[b].id
+    assert heavy[0].score == pytest.approx(rrf_score(0, 3.5, settings.rrf_k), rel=1e-5)
+    # The setting itself is unchanged: the next query without a weight ranks as before.
+    again = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=4, prefetch_limit=8)
+    assert [h.id for h in again] == [h.id for h in plain]
+    with pytest.raises(ValueError, match="sparse_weight"):
+        store.query(dense=dense, sparse=sparse, mode="hybrid", limit=4, sparse_weight=0.0)
+
+
 def test_hybrid_scores_are_weighted_rrf_of_the_channel_ranks(fresh):
     store, settings = fresh
     pl = 12
