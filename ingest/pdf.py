@@ -69,6 +69,10 @@ MIN_TEXT_CHARS = 20
 # per object (10 CPU s for one such page, measured on real TeX documentation), which put
 # whole files over the time limit; pdfium counts them in a tenth of a second.
 MAX_LAYOUT_OBJECTS = 15_000
+# The same for a few paths of very many segments (a fractal, a field plot: 161 objects of
+# 878,000 segments took pdfminer 24 CPU s): ≈27 µs per segment, so this is ≈1.3 s. A page
+# of text and tables has a few hundred.
+MAX_LAYOUT_SEGMENTS = 50_000
 
 log = logging.getLogger("ops_search.ingest")
 
@@ -163,9 +167,10 @@ def _analyse(path: Path, on_page: PageCallback | None) -> tuple[str | None, list
             raise _Unparsable("no pages")
         layouts = []
         for number, page in enumerate(pages, start=1):
-            objects = pdfium_pages.object_count(number)
-            if objects > MAX_LAYOUT_OBJECTS:
-                why = f"graphics-heavy page ({objects:,} drawing objects)"
+            objects, segments = pdfium_pages.drawing_size(number, MAX_LAYOUT_SEGMENTS)
+            if objects > MAX_LAYOUT_OBJECTS or segments > MAX_LAYOUT_SEGMENTS:
+                why = f"graphics-heavy page ({objects:,} drawing objects, "
+                why += f"{segments:,}{'+' if segments > MAX_LAYOUT_SEGMENTS else ''} path segments)"
                 layout = _plain_layout(path, page, number, why, pdfium_pages, plumber=False)
             else:
                 layout = _guarded_layout(path, page, number, pdfium_pages)

@@ -143,15 +143,24 @@ class PdfiumPages:
         finally:
             page.close()
 
-    def object_count(self, number: int) -> int:
-        """How many objects (text runs, paths, images) draw page ``number``; 0 when pdfium
-        cannot tell (pdfminer then reads the page as usual)."""
+    def drawing_size(self, number: int, max_segments: int) -> tuple[int, int]:
+        """How many objects (text runs, paths, images) draw page ``number``, and how many
+        segments its paths have, counted up to just past ``max_segments``; (0, 0) when
+        pdfium cannot tell (pdfminer then reads the page as usual)."""
         try:
             page = self._document()[number - 1]
         except (pdfium.PdfiumError, IndexError):
-            return 0
+            return 0, 0
         try:
-            return max(0, int(pdfium_c.FPDFPage_CountObjects(page.raw)))
+            objects = max(0, int(pdfium_c.FPDFPage_CountObjects(page.raw)))
+            segments = 0
+            for i in range(objects):
+                obj = pdfium_c.FPDFPage_GetObject(page.raw, i)
+                if pdfium_c.FPDFPageObj_GetType(obj) == pdfium_c.FPDF_PAGEOBJ_PATH:
+                    segments += max(0, int(pdfium_c.FPDFPath_CountSegments(obj)))
+                    if segments > max_segments:
+                        break
+            return objects, segments
         finally:
             page.close()
 

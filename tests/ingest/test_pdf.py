@@ -397,6 +397,33 @@ def test_a_graphics_heavy_page_is_read_by_pdfium_and_flagged(settings, tmp_path)
     assert "takster for botilbud" in flat(doc.page_text(1))
 
 
+def test_a_page_of_few_paths_with_very_many_segments_is_read_by_pdfium(settings, tmp_path):
+    """A plotted curve (a fractal, a field line) is one path of hundreds of thousands of
+    segments: few objects, but pdfminer would spend seconds on it."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    canv = Canvas(buf, pagesize=A4, invariant=1)
+    canv.drawString(72, 760, "Figur 3: udgifter pr. borger.")
+    path = canv.beginPath()
+    path.moveTo(72, 100)
+    for i in range(pdf_reader.MAX_LAYOUT_SEGMENTS + 500):
+        path.lineTo(72 + i % 400, 100 + (i * 7) % 500)
+    canv.drawPath(path)
+    canv.showPage()
+    canv.save()
+    pdf = tmp_path / "kurve.pdf"
+    pdf.write_bytes(buf.getvalue())
+
+    doc = read_document(pdf, settings)
+    assert "graphics-heavy page" in doc.degraded_pages[1]
+    assert "path segments" in doc.degraded_pages[1]
+    assert flat(doc.text) == "Figur 3: udgifter pr. borger."
+
+
 # --- glyphs printed more than once ---------------------------------------------------------------
 
 
