@@ -9,7 +9,8 @@ stream alike), so a passage that uses the query's own words still ranks above on
 synonym. Only the keyword channel is expanded; the dense channel matches meaning already.
 
 The thesaurus is LibreOffice's Danish one in MyThes format (Debian package ``mythes-da``,
-``/usr/share/mythes/th_da_DK.dat``, MPL-2.0): after a line naming the encoding, each entry is
+``/usr/share/mythes/th_da_DK.dat``; Foreningen for frit tilgængelige sprogværktøjer,
+LGPL-2.1, GPL-2 or MPL-1.1): after a line naming the encoding, each entry is
 ``headword|n`` followed by ``n`` meaning lines ``|synonym|synonym …``, a synonym possibly
 annotated ``(underbegreb)``, ``(daglig tale)``, ``(fagudtryk)``, ``(vulgær)`` …. Kept: single-word
 synonyms, annotation dropped; left out: hyponyms (``underbegreb``, ≈105 000 of the items: a
