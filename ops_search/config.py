@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         description="Danish full-form word list for compound splitting in the keyword channel "
         "(Debian package wdanish); empty = off. Changing it needs `ingest --rebuild`.",
     )
+    thesaurus: str = Field(
+        "/usr/share/mythes/th_da_DK.dat",
+        description="Danish MyThes thesaurus (Debian package mythes-da) whose synonyms are "
+        "added to a query's keyword terms at 0.4 weight; empty = off (also when the file is "
+        "absent). Query side only: no re-index.",
+    )
     # Reading runs in worker processes (ingest.driver) with these limits per file, so one
     # hostile or pathological file costs its own time and memory, never the batch's.
     read_workers: int = Field(
@@ -258,6 +264,10 @@ class Settings(BaseSettings):
     @property
     def lexicon_path(self) -> Path | None:
         return Path(self.lexicon) if self.lexicon.strip() else None
+
+    @property
+    def thesaurus_path(self) -> Path | None:
+        return Path(self.thesaurus) if self.thesaurus.strip() else None
 
     @property
     def index_dir(self) -> Path:

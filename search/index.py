@@ -95,7 +95,7 @@ class Index:
         """Open (or create) the index at ``settings.data_dir``. ``rebuild`` starts it afresh
         (the embedding cache survives, so a rebuild re-embeds nothing it has seen)."""
         embedder = embedder or make_embedder(settings)
-        sparse = danish_encoder(settings.lexicon_path)
+        sparse = danish_encoder(settings.lexicon_path, settings.thesaurus_path)
         centering = Centering.for_model(embedder.backend, embedder.model, settings.dense_centering)
         info = IndexInfo(
             backend=embedder.backend,

@@ -48,6 +48,8 @@ import Stemmer
 from ingest.language import language_scores
 from search.compounds import CompoundSplitter
 from search.store import SparseVector  # indices: list[int], values: list[float]
+from search.thesaurus import WEIGHT as SYNONYM_WEIGHT
+from search.thesaurus import Thesaurus
 
 __all__ = [
     "ANALYZER_VERSION",
@@ -332,6 +334,7 @@ class SparseEncoder:
         avg_len: float = DEFAULT_AVG_LEN,
         fold_weight: float = 0.5,
         splitter: CompoundSplitter | None = None,
+        thesaurus: Thesaurus | None = None,
     ) -> None:
         if k1 < 0 or not 0 <= b <= 1 or avg_len <= 0 or fold_weight < 0:
             raise ValueError("need k1 >= 0, 0 <= b <= 1, avg_len > 0, fold_weight >= 0")
@@ -340,6 +343,8 @@ class SparseEncoder:
         self.avg_len = avg_len
         self.fold_weight = fold_weight
         self.splitter = splitter
+        # Query-side only (synonyms added to a query): no part of the signature, no re-index.
+        self.thesaurus = thesaurus
         # Highlighting tokenises each shown passage again; the same passages come back often.
         self._passage_tokens = functools.lru_cache(maxsize=2048)(self._tokenise)
 
@@ -387,14 +392,34 @@ class SparseEncoder:
 
     def encode_query(self, text: str) -> SparseVector:
         """1.0 per distinct plain term, ``fold_weight`` per distinct folded term, of the
-        query analysed both as Danish and as English."""
+        query analysed both as Danish and as English; with a thesaurus, its synonyms of the
+        Danish terms at ``thesaurus.WEIGHT`` of that."""
         plain, folded = self._query_streams(text)
         weights: dict[int, float] = {}
+        for term, weight in self._synonym_terms(text, plain).items():
+            weights[term_id(term[1], term[0])] = weight
         for term in folded:
-            weights[term_id(term, _FOLDED)] = self.fold_weight
+            i = term_id(term, _FOLDED)
+            weights[i] = max(weights.get(i, 0.0), self.fold_weight)
         for term in plain:
             weights[term_id(term, _PLAIN)] = 1.0
         return _vector(weights)
+
+    def _synonym_terms(self, text: str, plain: set[str]) -> dict[tuple[str, str], float]:
+        """(namespace, term) → weight of the thesaurus synonyms of the query's Danish terms
+        (compounds whole and by parts), at ``thesaurus.WEIGHT`` of an original term's weight;
+        none without a thesaurus. See :mod:`search.thesaurus`."""
+        if self.thesaurus is None:
+            return {}
+        added: dict[tuple[str, str], float] = {}
+        for stem in dict.fromkeys(_streams(text, self.splitter, "da")[0]):
+            for word in sorted(self.thesaurus.synonyms(stem)):
+                s_plain, s_folded, keep = _analyse_word(word)
+                if not keep or s_plain == stem or s_plain in plain:
+                    continue
+                added[(_PLAIN, s_plain)] = SYNONYM_WEIGHT
+                added[(_FOLDED, s_folded)] = SYNONYM_WEIGHT * self.fold_weight
+        return added
 
     def highlight_spans(self, text: str, query: str, lang: str = "da") -> list[tuple[int, int]]:
         """Character spans in ``text`` of words matching a query term, plain or folded.
@@ -445,10 +470,14 @@ def _vector(weights: dict[int, float]) -> SparseVector:
     return SparseVector(indices, [float(weights[i]) for i in indices])
 
 
-def danish_encoder(lexicon: Path | None) -> SparseEncoder:
+def danish_encoder(lexicon: Path | None, thesaurus: Path | None = None) -> SparseEncoder:
     """The encoder an index uses: BM25 defaults, compounds split by the word list ``lexicon``
-    (none, or an unreadable one, turns splitting off with a warning)."""
-    return SparseEncoder(splitter=CompoundSplitter.load(lexicon, DANISH_STOPWORDS, _stem))
+    (none, or an unreadable one, turns splitting off with a warning), queries expanded with
+    the synonyms of the MyThes thesaurus ``thesaurus`` (likewise)."""
+    return SparseEncoder(
+        splitter=CompoundSplitter.load(lexicon, DANISH_STOPWORDS, _stem),
+        thesaurus=Thesaurus.load(thesaurus, _stem),
+    )
 
 
 def _stem(word: str) -> str:
