@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -120,6 +121,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         state = AppState(settings=settings, index=index, searcher=Searcher(index), readers=readers)
         app.state.ops = state
         resume_jobs(state)
+        # The thesaurus loads on the first query (seconds): load it now, beside the start.
+        threading.Thread(
+            target=lambda: index.sparse.thesaurus, name="thesaurus", daemon=True
+        ).start()
         scheduler = SyncScheduler(state)
         scheduler.start()
         try:

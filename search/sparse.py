@@ -39,7 +39,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -334,7 +334,7 @@ class SparseEncoder:
         avg_len: float = DEFAULT_AVG_LEN,
         fold_weight: float = 0.5,
         splitter: CompoundSplitter | None = None,
-        thesaurus: Thesaurus | None = None,
+        thesaurus: Thesaurus | Callable[[], Thesaurus | None] | None = None,
     ) -> None:
         if k1 < 0 or not 0 <= b <= 1 or avg_len <= 0 or fold_weight < 0:
             raise ValueError("need k1 >= 0, 0 <= b <= 1, avg_len > 0, fold_weight >= 0")
@@ -344,9 +344,16 @@ class SparseEncoder:
         self.fold_weight = fold_weight
         self.splitter = splitter
         # Query-side only (synonyms added to a query): no part of the signature, no re-index.
-        self.thesaurus = thesaurus
+        # A loader is called at the first query: parsing takes seconds, and ingest needs none.
+        self._thesaurus = thesaurus
         # Highlighting tokenises each shown passage again; the same passages come back often.
         self._passage_tokens = functools.lru_cache(maxsize=2048)(self._tokenise)
+
+    @property
+    def thesaurus(self) -> Thesaurus | None:
+        if self._thesaurus is not None and not isinstance(self._thesaurus, Thesaurus):
+            self._thesaurus = self._thesaurus()  # loaded once per process (Thesaurus.load)
+        return self._thesaurus
 
     def _tokenise(self, text: str, lang: str = "da") -> tuple[_Token, ...]:
         return tuple(_tokens(text, self.splitter, _analysis_lang(lang)))
@@ -476,7 +483,7 @@ def danish_encoder(lexicon: Path | None, thesaurus: Path | None = None) -> Spars
     the synonyms of the MyThes thesaurus ``thesaurus`` (likewise)."""
     return SparseEncoder(
         splitter=CompoundSplitter.load(lexicon, DANISH_STOPWORDS, _stem),
-        thesaurus=Thesaurus.load(thesaurus, _stem),
+        thesaurus=functools.partial(Thesaurus.load, thesaurus, _stem) if thesaurus else None,
     )
 
 

@@ -102,3 +102,13 @@ def test_the_index_expands_queries_from_the_settings(settings, thesaurus_file, e
     off = settings.model_copy(update={"thesaurus": ""})
     with Index.open(off, role="test", embedder=embedder) as index:
         assert index.sparse.thesaurus is None
+
+
+def test_the_thesaurus_is_read_at_the_first_query_not_when_the_encoder_is_made(
+    tmp_path, thesaurus_file
+):
+    # Parsing takes seconds and only queries need it: `ops-search ingest` never pays for it.
+    path = tmp_path / "th_da_DK.dat"
+    enc = danish_encoder(Settings().lexicon_path, path)  # the file does not exist yet
+    path.write_bytes(thesaurus_file.read_bytes())
+    assert score(enc, "kontorarket", "Læg papiret i bakken.") > 0
