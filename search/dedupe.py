@@ -10,12 +10,16 @@ Two passages are near-duplicates when the sets of their word 3-grams overlap by 
 
 from __future__ import annotations
 
+import functools
 import re
 
 NEAR_DUPLICATE = 0.8
 _WORD = re.compile(r"[^\W_]+")
 
 
+# The same passages come back query after query (boilerplate most of all): their 3-grams
+# are computed once. 16k passages of ≈150 words hold ≈40 MB.
+@functools.lru_cache(maxsize=16_384)
 def shingles(text: str) -> frozenset[str]:
     """The word 3-grams of a text, lower-cased and without punctuation."""
     words = _WORD.findall(text.lower())
