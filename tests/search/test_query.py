@@ -84,12 +84,17 @@ def _fused(searcher, query: str, sparse_weight: float) -> dict[str, float]:
 def test_an_english_question_weighs_the_keyword_channel_less(searcher, query, english):
     s = searcher.index.settings
     assert s.sparse_weight_english != s.sparse_weight  # else the test could not tell them apart
-    weight = s.sparse_weight_english if english else s.sparse_weight
-    fused = _fused(searcher, query, weight)
+    weight, other = (s.sparse_weight_english, s.sparse_weight)[:: 1 if english else -1]
+    fused, fused_other = _fused(searcher, query, weight), _fused(searcher, query, other)
     hits = searcher.search(SearchRequest(query=query, mode="hybrid", limit=5)).hits
     assert hits
+    # The replay ranks each channel on its own, so passages of equal keyword score may come
+    # in another order than in the engine's fusion: a score may differ by one rank's share.
     for hit in hits:
-        assert hit.score == pytest.approx(fused[hit.chunk_id], abs=2e-6), hit.rank
+        mine, theirs = fused[hit.chunk_id], fused_other[hit.chunk_id]
+        assert abs(hit.score - mine) <= abs(hit.score - theirs), hit.rank
+        assert hit.score == pytest.approx(mine, abs=2e-3), hit.rank
+    assert any(abs(fused[h.chunk_id] - fused_other[h.chunk_id]) > 1e-2 for h in hits)
 
 
 def test_ocr_damaged_text_is_found_with_correct_spelling(searcher):
