@@ -16,6 +16,7 @@ import math
 from pdfplumber.utils import extract_words
 
 from ingest.pdf_accents import merge_accents
+from ingest.pdf_blocks import _new_paragraph
 from ingest.pdf_layout import WORD_GAP, Line, _group_lines, _inside
 
 # Baselines within this many degrees of horizontal are upright text (slanted scans, italic
@@ -118,10 +119,7 @@ def _stack(lines: list[Line], top: float, x0: float) -> list[Line]:
     prev: Line | None = None
     for line in lines:
         if prev is not None:
-            new_paragraph = (
-                line.top - prev.bottom > line.size * 0.8 or abs(line.size - prev.size) > 0.6
-            )
-            cursor += line.size * PARAGRAPH_STEP if new_paragraph else LINE_STEP
+            cursor += line.size * PARAGRAPH_STEP if _new_paragraph(prev, line) else LINE_STEP
         placed.append(
             Line(
                 text=line.text,

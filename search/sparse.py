@@ -375,9 +375,12 @@ class SparseEncoder:
         """The folded term stream, parallel to :meth:`terms`."""
         return _streams(text, self.splitter, _analysis_lang(lang))[1]
 
-    def _query_streams(self, query: str) -> tuple[set[str], set[str]]:
-        """A query's terms: as Danish, and as English too unless the query is surely Danish."""
-        plain, folded = _streams(query, self.splitter, "da")
+    def _query_streams(
+        self, query: str, danish: tuple[list[str], list[str]] | None = None
+    ) -> tuple[set[str], set[str]]:
+        """A query's terms: as Danish, and as English too unless the query is surely Danish.
+        ``danish`` is the query's Danish analysis when the caller already has it."""
+        plain, folded = danish or _streams(query, self.splitter, "da")
         if not surely_danish(query):
             en_plain, en_folded = _streams(query, self.splitter, ENGLISH)
             return set(plain) | set(en_plain), set(folded) | set(en_folded)
@@ -401,9 +404,10 @@ class SparseEncoder:
         """1.0 per distinct plain term, ``fold_weight`` per distinct folded term, of the
         query analysed both as Danish and as English; with a thesaurus, its synonyms of the
         Danish terms at ``thesaurus.WEIGHT`` of that."""
-        plain, folded = self._query_streams(text)
+        danish = _streams(text, self.splitter, "da")
+        plain, folded = self._query_streams(text, danish)
         weights: dict[int, float] = {}
-        for term, weight in self._synonym_terms(text, plain).items():
+        for term, weight in self._synonym_terms(danish[0], plain).items():
             weights[term_id(term[1], term[0])] = weight
         for term in folded:
             i = term_id(term, _FOLDED)
@@ -412,14 +416,16 @@ class SparseEncoder:
             weights[term_id(term, _PLAIN)] = 1.0
         return _vector(weights)
 
-    def _synonym_terms(self, text: str, plain: set[str]) -> dict[tuple[str, str], float]:
+    def _synonym_terms(
+        self, danish_stems: list[str], plain: set[str]
+    ) -> dict[tuple[str, str], float]:
         """(namespace, term) → weight of the thesaurus synonyms of the query's Danish terms
         (compounds whole and by parts), at ``thesaurus.WEIGHT`` of an original term's weight;
         none without a thesaurus. See :mod:`search.thesaurus`."""
         if self.thesaurus is None:
             return {}
         added: dict[tuple[str, str], float] = {}
-        for stem in dict.fromkeys(_streams(text, self.splitter, "da")[0]):
+        for stem in dict.fromkeys(danish_stems):
             for word in sorted(self.thesaurus.synonyms(stem)):
                 s_plain, s_folded, keep = _analyse_word(word)
                 if not keep or s_plain == stem or s_plain in plain:
