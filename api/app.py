@@ -107,6 +107,14 @@ class SecurityHeaders:
         await self.app(scope, receive, hold)
 
 
+def _warm(index: Index) -> None:
+    try:
+        _ = index.sparse.thesaurus  # a property: reading it loads the file
+        index.embedder.embed_query("opvarmning")
+    except Exception:  # the first real query meets the same problem and reports it
+        log.warning("warming up the query path failed", exc_info=True)
+
+
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
     """Build the app. The index opens at start-up and closes at shutdown (it is locked to
     this process meanwhile). ``embedder`` lets tests share an already loaded model."""
@@ -121,10 +129,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         state = AppState(settings=settings, index=index, searcher=Searcher(index), readers=readers)
         app.state.ops = state
         resume_jobs(state)
-        # The thesaurus loads on the first query (seconds): load it now, beside the start.
-        threading.Thread(
-            target=lambda: index.sparse.thesaurus, name="thesaurus", daemon=True
-        ).start()
+        # The thesaurus and the query model load at the first query (seconds): load them
+        # now, beside the start.
+        threading.Thread(target=_warm, args=(index,), name="warm-up", daemon=True).start()
         scheduler = SyncScheduler(state)
         scheduler.start()
         try:

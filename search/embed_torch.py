@@ -43,6 +43,7 @@ import functools
 import importlib
 import json
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -270,12 +271,18 @@ class TorchE5Embedder:
         if query_runtime not in ("torch", "onnx"):
             raise OpsSearchError(f"unknown query runtime {query_runtime!r}: torch or onnx")
         self.query_runtime = query_runtime
+        # Made at the first query: an ingest embeds none, and the session holds ≈470 MB.
         self._onnx = None
-        if query_runtime == "onnx":
-            from search.e5_onnx import ensure_onnx
-            from search.embed_onnx import OnnxSession
+        self._onnx_lock = threading.Lock()
 
-            self._onnx = OnnxSession(ensure_onnx(self.folder), threads=self.query_threads)
+    def _onnx_session(self):
+        with self._onnx_lock:
+            if self._onnx is None:
+                from search.e5_onnx import ensure_onnx
+                from search.embed_onnx import OnnxSession
+
+                self._onnx = OnnxSession(ensure_onnx(self.folder), threads=self.query_threads)
+            return self._onnx
 
     # ------------------------------------------------------------------ tokens
 
@@ -338,7 +345,7 @@ class TorchE5Embedder:
             return np.empty((0, self.dim), dtype=np.float32)
         windows, owner = self._windows(texts, prefix)
         if runtime == "onnx":
-            pooled = self._onnx.pooled(windows, self._pad, self.batch)
+            pooled = self._onnx_session().pooled(windows, self._pad, self.batch)
         else:
             if self.device.type == "cpu":
                 self._torch.set_num_threads(threads)

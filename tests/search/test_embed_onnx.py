@@ -72,8 +72,11 @@ def test_the_setting_chooses_the_runtime(model_cache, onnx_model, monkeypatch):
     monkeypatch.setenv("OPS_QUERY_RUNTIME", "torch")
     settings = Settings(_env_file=None, model_cache_dir=model_cache, query_threads=2)
     eager = make_embedder(settings)
+    eager.embed_query(QUERY)
     assert (eager.query_runtime, eager._onnx) == ("torch", None)
     fast = make_embedder(settings.model_copy(update={"query_runtime": "onnx"}))
+    assert fast._onnx is None  # made at the first query: an ingest never needs it
+    fast.embed_query(QUERY)
     assert fast.query_runtime == "onnx" and isinstance(fast._onnx, OnnxSession)
     assert fast._onnx.threads == 2  # OPS_QUERY_THREADS sizes the session's pool
     # Each computes its own vector: ONNX Runtime's equals its session's rows, bit for bit.
