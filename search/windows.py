@@ -11,6 +11,7 @@ the user keeps its context.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ops_search.models import Chunk
 
@@ -18,9 +19,22 @@ WINDOW_WORDS = 45
 _SENTENCE_RE = re.compile(r"(?<=[.!?…])\s+(?=[\"“”»(•\-–]?[A-ZÆØÅ0-9])|\n+")
 
 
-def windows(text: str, size: int = WINDOW_WORDS) -> list[str]:
+@dataclass(frozen=True)
+class WindowPlan:
+    """How a passage is cut into windows. The default is what indexes are built with;
+    ``bench/window_plans.py`` measures the others (quality against embedding cost)."""
+
+    words: int = WINDOW_WORDS  # a window's size in words (whole sentences)
+    overlap: bool = True  # each window starts with the last sentence of the one before
+    whole_up_to: int = 0  # passages of at most this many words are one window, whole
+
+
+DEFAULT_PLAN = WindowPlan()
+
+
+def windows(text: str, size: int = WINDOW_WORDS, overlap: bool = True) -> list[str]:
     """Runs of whole sentences of up to ``size`` words, each starting with the last
-    sentence of the one before (so no sentence loses its neighbour)."""
+    sentence of the one before (so no sentence loses its neighbour) unless not ``overlap``."""
     sentences = [s.strip() for s in _SENTENCE_RE.split(text) if s and s.strip()]
     if not sentences:
         return [text.strip() or text]
@@ -31,7 +45,7 @@ def windows(text: str, size: int = WINDOW_WORDS) -> list[str]:
         n = len(sentence.split())
         if current and words + n > size:
             out.append(" ".join(current))
-            current = current[-1:] if len(current) > 1 else []
+            current = current[-1:] if overlap and len(current) > 1 else []
             words = sum(len(s.split()) for s in current)
         current.append(sentence)
         words += n
@@ -40,7 +54,11 @@ def windows(text: str, size: int = WINDOW_WORDS) -> list[str]:
     return out
 
 
-def window_inputs(chunk: Chunk) -> list[str]:
+def window_inputs(chunk: Chunk, plan: WindowPlan = DEFAULT_PLAN) -> list[str]:
     """What the dense model reads for a chunk: each window with the document title as
     context (the displayed text stays the chunk text)."""
-    return [f"{chunk.title}\n{w}" for w in windows(chunk.text)]
+    if plan.whole_up_to and len(chunk.text.split()) <= plan.whole_up_to:
+        parts = [chunk.text.strip() or chunk.text]
+    else:
+        parts = windows(chunk.text, plan.words, plan.overlap)
+    return [f"{chunk.title}\n{w}" for w in parts]

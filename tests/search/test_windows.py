@@ -1,0 +1,53 @@
+"""Sentence windows: what the dense model reads for a passage, under each window plan."""
+
+from __future__ import annotations
+
+from ops_search.models import Chunk
+from search.windows import DEFAULT_PLAN, WindowPlan, window_inputs, windows
+
+
+def _sentences(n: int, words: int = 10) -> list[str]:
+    return [" ".join([f"Sætning{i}"] + ["ord"] * (words - 2) + ["slut."]) for i in range(n)]
+
+
+def _chunk(text: str) -> Chunk:
+    return Chunk(
+        id="c", document_id="d", title="Rammeaftale om takster", source="a.pdf", text=text,
+        page_start=1, page_end=1, char_start=0, char_end=len(text), lang="da",
+    )  # fmt: skip
+
+
+def test_windows_are_whole_sentences_and_overlap_by_one():
+    sentences = _sentences(9)  # 90 words → windows of at most 45 words
+    out = windows(" ".join(sentences))
+    assert len(out) > 1
+    assert all(len(w.split()) <= 45 for w in out)
+    for before, after in zip(out, out[1:], strict=False):
+        last = before.split("Sætning")[-1]
+        assert after.startswith("Sætning" + last.split()[0])  # the last sentence comes again
+
+
+def test_without_overlap_each_sentence_is_in_one_window():
+    sentences = _sentences(20)
+    out = windows(" ".join(sentences), overlap=False)
+    assert " ".join(out) == " ".join(sentences)
+    assert len(out) < len(windows(" ".join(sentences)))  # 5 windows against 7
+
+
+def test_every_window_carries_the_document_title():
+    inputs = window_inputs(_chunk(" ".join(_sentences(9))))
+    assert len(inputs) > 1
+    assert all(w.startswith("Rammeaftale om takster\n") for w in inputs)
+
+
+def test_a_short_passage_is_one_window_under_a_whole_passage_plan():
+    text = " ".join(_sentences(9))  # 90 words
+    whole = window_inputs(_chunk(text), WindowPlan(whole_up_to=120))
+    assert whole == [f"Rammeaftale om takster\n{text}"]
+    assert len(window_inputs(_chunk(text), WindowPlan(whole_up_to=80))) > 1
+
+
+def test_the_default_plan_is_the_one_indexes_are_built_with():
+    text = " ".join(_sentences(12))
+    assert window_inputs(_chunk(text)) == window_inputs(_chunk(text), DEFAULT_PLAN)
+    assert DEFAULT_PLAN == WindowPlan(words=45, overlap=True, whole_up_to=0)
