@@ -50,4 +50,4 @@ def test_a_short_passage_is_one_window_under_a_whole_passage_plan():
 def test_the_default_plan_is_the_one_indexes_are_built_with():
     text = " ".join(_sentences(12))
     assert window_inputs(_chunk(text)) == window_inputs(_chunk(text), DEFAULT_PLAN)
-    assert DEFAULT_PLAN == WindowPlan(words=45, overlap=True, whole_up_to=0)
+    assert WindowPlan(words=45, overlap=True, whole_up_to=0) == DEFAULT_PLAN
