@@ -30,6 +30,7 @@ from pdfplumber.utils import extract_words
 from pdfplumber.utils.exceptions import PdfminerException
 
 from ingest.base import Extracted, PageCallback
+from ingest.bidi import logical_order
 from ingest.clean import normalize_line, vocabulary_of
 from ingest.ocr import OcrUnavailable, ocr_pages
 from ingest.pdf_accents import merge_accents
@@ -295,7 +296,7 @@ def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageL
     items: list[Line | TableItem] = list(lines)
     for table in tables:
         rows = [
-            [normalize_line(" ".join((cell or "").split())) for cell in row]
+            [normalize_line(logical_order(" ".join((cell or "").split()))) for cell in row]
             for row in table.extract(x_tolerance=X_TOLERANCE)
         ]
         tx0, top, tx1, bottom = table.bbox

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.bidi import logical_order
+
 X_TOLERANCE = 1.5  # points: table cells and the plain-text fallback
 # Words: a gap wider than this share of the font size starts a new word. 0.14 is 1.5 points
 # at 10.7-point body text; relative, so 6-point figure labels keep their spaces (a gap of
@@ -111,7 +113,7 @@ def _make_line(words: list[dict], column: int = 0) -> Line:
         touching = word["x0"] - prev["x1"] <= WORD_GAP * prev["size"]
         text += ("" if touching else " ") + word["text"]
     return Line(
-        text=text,
+        text=logical_order(text),  # pdfplumber sorts glyphs left to right: undo for Arabic, Hebrew
         top=min(w["top"] for w in words),
         bottom=max(w["bottom"] for w in words),
         x0=min(w["x0"] for w in words),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from ingest.bidi import logical_order
 from ingest.clean import join_lines
 from ingest.pdf_glyphs import Matrix, PdfiumGlyphs
 from ingest.pdf_layout import X_TOLERANCE, PlainLine
@@ -29,9 +30,10 @@ PARAGRAPH_GAP = 1.4
 
 
 def plumber_lines(page) -> list[PlainLine]:
-    """pdfplumber's plain text lines of the page (``extract_text``'s lines, with positions)."""
+    """pdfplumber's plain text lines of the page (``extract_text``'s lines, with positions),
+    right-to-left words in reading order (pypdfium2's lines are in reading order already)."""
     return [
-        PlainLine(text=line["text"], top=float(line["top"]), bottom=float(line["bottom"]))
+        PlainLine(logical_order(line["text"]), float(line["top"]), float(line["bottom"]))
         for line in page.extract_text_lines(x_tolerance=X_TOLERANCE, return_chars=False)
         if line["text"].strip()
     ]

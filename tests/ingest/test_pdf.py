@@ -526,3 +526,24 @@ def test_turned_page_keeps_its_lines_and_paragraphs_in_order(settings, tmp_path)
         "Første afsnit om takster, fortsat på linje to.",
         "Andet afsnit om botilbud.",
     ]
+
+
+# --- right-to-left text ---------------------------------------------------------------------------
+
+
+def test_right_to_left_text_is_read_in_reading_order(settings, tmp_path):
+    """A PDF places Hebrew glyphs from left to right in the order they are seen (the last
+    letter first); the reader gives them in the order they are read."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfmetrics.registerFont(TTFont("DejaVuSans", str(fx.FONT_DIR / "DejaVuSans.ttf")))
+    logical = "מידע לתושבים על פסולת"  # "information for residents on waste"
+
+    def draw(canv):
+        canv.drawString(72, 790, "Vejledning på hebraisk")
+        canv.setFont("DejaVuSans", 12)
+        canv.drawString(72, 760, logical[::-1])  # as a right-to-left typesetter places it
+
+    doc = read_document(_turned_pdf(tmp_path, draw), settings)
+    assert doc.text.split("\n\n") == ["Vejledning på hebraisk", logical]
