@@ -48,6 +48,17 @@ reported ("running"). Precision always uses the full reference: a word we have t
 pdftotext has nowhere is invented (OCR of an image-only page also lands here, since
 pdftotext does not OCR: see the ``ocr`` count).
 
+A second reference tells our errors from pdftotext's. pdftotext errs too: it spreads the
+letters of code fonts (``\\ p s s e t`` for ``\\psset``, beyond what step 2 closes up), splits
+``\\filehook@addtohook`` into ``\\ fi le ho ok @a dd to ho ok``, reads text along a curve in
+pieces. So each PDF is also read by pypdfium2's own text extraction (PDFium, Chrome's PDF
+engine: a code base independent of both poppler and the pdfminer we read with), normalised
+the same way, and two more figures are kept: "agreed recall" (Ra), the share of the words
+*both* references read that we read too (a word they disagree on is no evidence against
+us), and "either precision" (Pe), the share of our words that either reference has (a word
+that neither has is invented or glued). Caveat: pages ops-search reads with pypdfium2
+(graphics-heavy pages, files pdfminer cannot parse) agree with PDFium by construction.
+
 Files where pdftotext finds no words are reported as "no text layer" and left out of the
 recall and precision statistics, as are failed files (counted apart). Per file the JSON
 record also lists the worst pages (page recall/precision against the same page of
@@ -221,9 +232,35 @@ def pdftotext(path: Path) -> tuple[str | None, str]:
     return proc.stdout.decode("utf-8", errors="replace"), ""
 
 
-def compare(ours_pages: list[str], ref_text: str) -> dict:
+def pdfium_words(path: Path) -> Counter[str] | None:
+    """The words of PDFium's text of every page (the second reference), or None when
+    pypdfium2 cannot open the file."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except Exception:  # pypdfium2 raises its own PdfiumError and OSError subclasses
+        return None
+    bag: Counter[str] = Counter()
+    try:
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            try:
+                text = textpage.get_text_range().replace("\x02", "-").replace("\r\n", "\n")
+            finally:
+                textpage.close()
+                page.close()
+            bag.update(words(close_up(dehyphenate(normalize(text), set()))[0]))
+    finally:
+        pdf.close()
+    return bag
+
+
+def compare(ours_pages: list[str], ref_text: str, second: Counter[str] | None = None) -> dict:
     """Recall, body recall and precision of our text against pdftotext's, and where the
-    differences are (worst pages, most frequent missing and extra words)."""
+    differences are (worst pages, most frequent missing and extra words); with ``second``
+    (PDFium's words), agreed recall and either precision too."""
     ref_norm = normalize(ref_text)
     compounds = {c.replace("\u2010", "-") for c in _COMPOUND_RE.findall(ref_norm)}
     ref_pages, spaced_runs = [], 0
@@ -259,6 +296,12 @@ def compare(ours_pages: list[str], ref_text: str) -> dict:
         "missing": (ref - ours).most_common(15),
         "extra": (ours - ref).most_common(15),
     }
+    if second is not None:
+        agreed, either = ref & second, ref | second
+        result["recall_agreed"] = ratio(overlap(ours, agreed), agreed.total())
+        result["precision_either"] = ratio(overlap(ours, either), n_ours)
+        result["missing_agreed"] = (agreed - ours).most_common(10)
+        result["extra_either"] = (ours - either).most_common(10)
     if len(ref_pages) == len(ours_pages):
         worst_r, worst_p, lost = [], [], []
         for number, (o, b, r) in enumerate(
@@ -332,7 +375,7 @@ def measure(path: Path, opts: Options) -> dict:
         record["no_reference"] = why
         return record
     ours_pages = [document.page_text(n) for n in range(1, document.page_count + 1)]
-    record.update(compare(ours_pages, ref_text))
+    record.update(compare(ours_pages, ref_text, pdfium_words(path)))
     record["cid_markers"] = len(_CID_RE.findall(document.text))
     record["spacing_accents"] = len(_SPACING_ACCENT_RE.findall(document.text))
     if record["ref_words"] == 0:
@@ -521,6 +564,7 @@ def file_line(record: dict, root: Path) -> str:
             line += (
                 f"  R {_fmt(record['recall'])} Rb {_fmt(record['recall_body'])}"
                 f" P {_fmt(record['precision'])}"
+                f" Ra {_fmt(record.get('recall_agreed'))} Pe {_fmt(record.get('precision_either'))}"
             )
     line += f"  {_display(Path(record['path']), root)}"
     if status == "failed":
@@ -646,8 +690,10 @@ def summary(records: list[dict], root: Path, wall: float | None) -> str:
             ("recall", "recall     "),
             ("recall_body", "body recall"),
             ("precision", "precision  "),
+            ("recall_agreed", "agreed recall (words pdftotext and PDFium both read)"),
+            ("precision_either", "either precision (words pdftotext or PDFium read)"),
         ):
-            values = [r[key] for r in compared if r[key] is not None]
+            values = [r[key] for r in compared if r.get(key) is not None]
             if values:
                 out.append(
                     f"  {label}  median {statistics.median(values):.4f}  "
