@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import re
 import threading
@@ -113,6 +114,11 @@ def _warm(index: Index) -> None:
         index.embedder.embed_query("opvarmning")
     except Exception:  # the first real query meets the same problem and reports it
         log.warning("warming up the query path failed", exc_info=True)
+    # What is loaded now (models, word lists, thesaurus: ≈300,000 objects) lives as long as
+    # the server. Python's full garbage collection walks every object each time: 160 ms
+    # measured at this size, landing on whichever request triggered it (the /search p95 at
+    # 100,000 passages doubled). Frozen, they are left out of every collection.
+    gc.freeze()
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
