@@ -74,9 +74,10 @@ def converted(model_cache) -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_windows(tmp_path_factory) -> list[str]:
-    """What the dense model reads of corpus/: every sentence window of every chunk."""
+    """What the dense model reads of corpus/: every sentence window of every chunk, cut at
+    45 words (over 500 windows: the model agreement tests want that many real texts)."""
     from ingest.pipeline import extract
-    from search.windows import window_inputs
+    from search.windows import WindowPlan, window_inputs
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("read"), _env_file=None)
     out: list[str] = []
@@ -84,7 +85,9 @@ def corpus_windows(tmp_path_factory) -> list[str]:
         if path.suffix in (".pdf", ".docx", ".html"):
             result = extract(path, settings)
             assert result.error is None, result.error
-            out.extend(w for chunk in result.chunks for w in window_inputs(chunk))
+            out.extend(
+                w for chunk in result.chunks for w in window_inputs(chunk, WindowPlan(words=45))
+            )
     return out
 
 

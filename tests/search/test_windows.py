@@ -18,10 +18,10 @@ def _chunk(text: str) -> Chunk:
 
 
 def test_windows_are_whole_sentences_and_overlap_by_one():
-    sentences = _sentences(9)  # 90 words → windows of at most 45 words
+    sentences = _sentences(20)  # 200 words → windows of at most 90 words
     out = windows(" ".join(sentences))
     assert len(out) > 1
-    assert all(len(w.split()) <= 45 for w in out)
+    assert all(len(w.split()) <= 90 for w in out)
     for before, after in zip(out, out[1:], strict=False):
         last = before.split("Sætning")[-1]
         assert after.startswith("Sætning" + last.split()[0])  # the last sentence comes again
@@ -29,25 +29,25 @@ def test_windows_are_whole_sentences_and_overlap_by_one():
 
 def test_without_overlap_each_sentence_is_in_one_window():
     sentences = _sentences(20)
-    out = windows(" ".join(sentences), overlap=False)
+    out = windows(" ".join(sentences), 45, overlap=False)
     assert " ".join(out) == " ".join(sentences)
-    assert len(out) < len(windows(" ".join(sentences)))  # 5 windows against 7
+    assert len(out) < len(windows(" ".join(sentences), 45))  # 5 windows against 7
 
 
 def test_every_window_carries_the_document_title():
-    inputs = window_inputs(_chunk(" ".join(_sentences(9))))
+    inputs = window_inputs(_chunk(" ".join(_sentences(20))))
     assert len(inputs) > 1
     assert all(w.startswith("Rammeaftale om takster\n") for w in inputs)
 
 
 def test_a_short_passage_is_one_window_under_a_whole_passage_plan():
     text = " ".join(_sentences(9))  # 90 words
-    whole = window_inputs(_chunk(text), WindowPlan(whole_up_to=120))
+    whole = window_inputs(_chunk(text), WindowPlan(words=45, whole_up_to=120))
     assert whole == [f"Rammeaftale om takster\n{text}"]
-    assert len(window_inputs(_chunk(text), WindowPlan(whole_up_to=80))) > 1
+    assert len(window_inputs(_chunk(text), WindowPlan(words=45, whole_up_to=80))) > 1
 
 
 def test_the_default_plan_is_the_one_indexes_are_built_with():
-    text = " ".join(_sentences(12))
+    text = " ".join(_sentences(24))
     assert window_inputs(_chunk(text)) == window_inputs(_chunk(text), DEFAULT_PLAN)
-    assert WindowPlan(words=45, overlap=True, whole_up_to=0) == DEFAULT_PLAN
+    assert WindowPlan(words=90, overlap=True, whole_up_to=0) == DEFAULT_PLAN
