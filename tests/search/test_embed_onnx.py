@@ -12,7 +12,7 @@ from ops_search.errors import OpsSearchError
 from search.e5_onnx import MIN_AGREEMENT
 from search.embed import TorchE5Embedder, make_embedder
 from search.embed_onnx import OnnxSession
-from tests.conftest import CORPUS, FIXTURES, quiet_reporter
+from tests.search.conftest import search_index
 from tests.search.test_e5_convert import DANISH, QUERY, TRICKY
 
 pytestmark = pytest.mark.slow
@@ -125,24 +125,12 @@ def test_an_unknown_runtime_is_refused(converted):
 def test_an_index_searches_the_same_with_either_runtime(tmp_path, onnx_embedder, eager_embedder):
     """The index record names the vectors, not the runtime: an index built before (queries in
     torch) opens with ONNX Runtime queries and gives the same results."""
-    from search.index import Index
-    from search.query import Searcher, SearchRequest
+    from search.query import SearchRequest
 
-    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
-    with Index.open(settings, role="test", embedder=eager_embedder) as index:
-        summary = index.ingest(
-            [CORPUS / "skaksens-analyser-ops-socialomraadet.html", FIXTURES / "minutes.txt"],
-            quiet_reporter(),
-        )
-        assert summary.failed == 0
-        built = index.store.info
-        before = {
-            mode: Searcher(index).search(SearchRequest(QUERY, mode=mode, limit=10)).hits
-            for mode in ("dense", "hybrid")
-        }
-    with Index.open(settings, role="test", embedder=onnx_embedder) as index:
-        assert index.store.info.describe() == built.describe()
-        for mode, hits in before.items():
-            after = Searcher(index).search(SearchRequest(QUERY, mode=mode, limit=10)).hits
-            assert [h.chunk_id for h in after] == [h.chunk_id for h in hits], mode
-            assert all(abs(a.score - b.score) < 1e-4 for a, b in zip(after, hits, strict=True))
+    requests = {mode: SearchRequest(QUERY, mode=mode, limit=10) for mode in ("dense", "hybrid")}
+    built, _, before = search_index(tmp_path / "data", eager_embedder, requests, build=True)
+    opened, _, after = search_index(tmp_path / "data", onnx_embedder, requests)
+    assert opened.describe() == built.describe()
+    for mode, hits in before.items():
+        assert [h.chunk_id for h in after[mode]] == [h.chunk_id for h in hits], mode
+        assert all(abs(a.score - b.score) < 1e-4 for a, b in zip(after[mode], hits, strict=True))
