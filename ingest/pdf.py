@@ -30,11 +30,17 @@ from pdfplumber.utils import extract_words
 from pdfplumber.utils.exceptions import PdfminerException
 
 from ingest.base import Extracted, PageCallback
-from ingest.bidi import logical_order
 from ingest.clean import normalize_line, vocabulary_of
 from ingest.ocr import OcrUnavailable, ocr_pages
 from ingest.pdf_accents import merge_accents
-from ingest.pdf_blocks import _font_levels, _ocr_blocks, _page_blocks, _remove_running_lines
+from ingest.pdf_blocks import (
+    _font_levels,
+    _ocr_blocks,
+    _page_blocks,
+    _remove_running_lines,
+    cell_lines,
+    table_rows,
+)
 from ingest.pdf_glyphs import (
     PdfiumGlyphs,
     has_unmapped,
@@ -296,8 +302,7 @@ def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageL
     items: list[Line | TableItem] = list(lines)
     for table in tables:
         rows = [
-            [normalize_line(logical_order(" ".join((cell or "").split()))) for cell in row]
-            for row in table.extract(x_tolerance=X_TOLERANCE)
+            [cell_lines(cell) for cell in row] for row in table.extract(x_tolerance=X_TOLERANCE)
         ]
         tx0, top, tx1, bottom = table.bbox
         column = 0
@@ -356,21 +361,19 @@ def _blocks(
                     page.number,
                     exc_info=True,
                 )
-                blocks.extend(plain_blocks(_item_lines(page), page.number, vocab))
+                blocks.extend(plain_blocks(_item_lines(page, vocab), page.number, vocab))
                 extracted.degraded_pages[page.number] = (
                     f"block building failed ({_describe(err)}); read as plain text"
                 )
     return blocks
 
 
-def _item_lines(page: PageLayout) -> list[PlainLine]:
+def _item_lines(page: PageLayout, vocab: set[str]) -> list[PlainLine]:
     """The analysed page's lines and table rows as plain lines, in reading order."""
     lines = []
     for item in page.items:
         if isinstance(item, TableItem):
-            lines.extend(
-                PlainLine(" | ".join(row), item.top, item.bottom) for row in item.rows if any(row)
-            )
+            lines.extend(PlainLine(row, item.top, item.bottom) for row in table_rows(item, vocab))
         else:
             lines.append(PlainLine(item.text, item.top, item.bottom))
     return lines

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ingest.clean import join_lines
+from ingest.bidi import logical_order
+from ingest.clean import join_lines, normalize_line
 from ingest.pdf_layout import Line, PageLayout, TableItem
 from ops_search.models import Block
 
@@ -115,7 +116,7 @@ def _page_blocks(
         if isinstance(item, TableItem):
             flush_para()
             flush_heading()
-            text = "\n".join(" | ".join(row) for row in item.rows if any(row))
+            text = "\n".join(table_rows(item, vocab))
             if text:
                 blocks.append(Block(kind="table", text=text, page=page.number))
             prev = None
@@ -151,6 +152,21 @@ def _new_paragraph(prev: Line | None, line: Line) -> bool:
         return True
     # Lines of a paragraph sit about a line apart; a blank line's worth more is a break.
     return _gap(prev, line) > line.size * 0.8 or line.top < prev.top
+
+
+def cell_lines(cell: str | None) -> str:
+    """A table cell as pdfplumber extracts it, its lines kept apart ("\n") for
+    ``table_rows`` to join like a paragraph's; right-to-left words in reading order."""
+    lines = (normalize_line(logical_order(" ".join(ln.split()))) for ln in (cell or "").split("\n"))
+    return "\n".join(ln for ln in lines if ln)
+
+
+def table_rows(table: TableItem, vocab: set[str]) -> list[str]:
+    """The table's non-empty rows, cells joined by " | ". A cell's lines are joined as a
+    paragraph's are: a word hyphenated at a cell's line end ("aflast-" / "ningsophold") is
+    one word again (it was two, neither of them a word)."""
+    rows = [[join_lines(cell.split("\n"), vocab) for cell in row] for row in table.rows]
+    return [" | ".join(row) for row in rows if any(row)]
 
 
 def _ocr_blocks(text: str, number: int, vocab: set[str]) -> list[Block]:

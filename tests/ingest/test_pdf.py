@@ -547,3 +547,29 @@ def test_right_to_left_text_is_read_in_reading_order(settings, tmp_path):
 
     doc = read_document(_turned_pdf(tmp_path, draw), settings)
     assert doc.text.split("\n\n") == ["Vejledning på hebraisk", logical]
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def test_a_word_hyphenated_across_the_lines_of_a_table_cell_is_joined(settings, tmp_path):
+    """A cell's lines are joined like a paragraph's: the typesetting hyphen of "aflast-" +
+    "ningsophold" goes, a real one ("e-" before "mail" elsewhere written "e-mail") stays."""
+
+    def draw(canv):
+        canv.drawString(72, 790, "Tabel 1. Takster, svar pr. e-mail")
+        canv.grid([72, 200, 420], [760, 705, 660])
+        canv.drawString(76, 748, "Botilbud")
+        canv.drawString(204, 748, "Døgntakst for midlertidige")
+        canv.drawString(204, 734, "ophold, svar pr. e-")
+        canv.drawString(204, 720, "mail")
+        canv.drawString(76, 693, "Aflastning")
+        canv.drawString(204, 693, "Takst for aflast-")
+        canv.drawString(204, 679, "ningsophold i weekenden")
+
+    doc = read_document(_turned_pdf(tmp_path, draw), settings)
+    table = next(b for b in doc.blocks if b.kind == "table")
+    assert table.text.split("\n") == [
+        "Botilbud | Døgntakst for midlertidige ophold, svar pr. e-mail",
+        "Aflastning | Takst for aflastningsophold i weekenden",
+    ]
