@@ -41,6 +41,7 @@ from ingest.pdf_blocks import (
     cell_lines,
     table_rows,
 )
+from ingest.pdf_encoding import correct_encodings
 from ingest.pdf_glyphs import (
     PdfiumGlyphs,
     has_unmapped,
@@ -82,6 +83,8 @@ MAX_LAYOUT_OBJECTS = 15_000
 MAX_LAYOUT_SEGMENTS = 50_000
 
 log = logging.getLogger("ops_search.ingest")
+
+correct_encodings()  # before any document is parsed (ingest.pdf_encoding)
 
 
 class _Unparsable(Exception):

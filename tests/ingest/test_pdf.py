@@ -573,3 +573,21 @@ def test_a_word_hyphenated_across_the_lines_of_a_table_cell_is_joined(settings, 
         "Botilbud | Døgntakst for midlertidige ophold, svar pr. e-mail",
         "Aflastning | Takst for aflastningsophold i weekenden",
     ]
+
+
+# --- font encodings -------------------------------------------------------------------------------
+
+
+def test_winansi_code_173_is_read_as_a_hyphen(settings, tmp_path):
+    """WinAnsiEncoding codes the hyphen twice, 45 and 173 (PDF 1.7, Annex D); dvips's code
+    fonts (LuxiMono in the PSTricks manuals) use 173. pdfminer's table read 173 as a space:
+    "pst labo", "( .5, .5)"; poppler and pdfium read "-"."""
+
+    def draw(canv):
+        canv.setFont("Courier", 10)
+        canv.drawString(72, 700, "\\usepackage{pst\u00adlabo} \\psset{xunit=\u00ad.5}")
+
+    pdf = _turned_pdf(tmp_path, draw)
+    assert b"/WinAnsiEncoding" in pdf.read_bytes()
+    doc = read_document(pdf, settings)
+    assert doc.text == "\\usepackage{pst-labo} \\psset{xunit=-.5}"
