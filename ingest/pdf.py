@@ -61,6 +61,7 @@ from ingest.pdf_layout import (
     _inside,
     _is_real_table,
     _reading_order,
+    cuts_words,
 )
 from ingest.pdf_overprint import drop_overprinted
 from ingest.pdf_plain import PdfiumPages, plain_blocks, plumber_lines
@@ -289,8 +290,6 @@ def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageL
         if layout.scanned:
             return layout
 
-    tables = [t for t in page.find_tables() if _is_real_table(t)]
-    table_boxes = [t.bbox for t in tables]
     upright, turned = split_by_angle(chars)
     words = extract_words(
         merge_accents(upright),
@@ -298,6 +297,8 @@ def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageL
         y_tolerance=3,
         extra_attrs=["size", "fontname"],
     )
+    tables = [t for t in page.find_tables() if _is_real_table(t) and not cuts_words(t, words)]
+    table_boxes = [t.bbox for t in tables]
     words = [w for w in words if not any(_inside(w, box) for box in table_boxes)]
     x0, _, x1, _ = page.bbox
     gutter = _find_gutter(words, float(x1 - x0), float(x0))

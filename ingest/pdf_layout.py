@@ -20,6 +20,8 @@ X_TOLERANCE = 1.5  # points: table cells and the plain-text fallback
 # at 10.7-point body text; relative, so 6-point figure labels keep their spaces (a gap of
 # 0.25 em is 1.4 points there) and 20-point titles their letter-spaced words.
 WORD_GAP = 0.14
+# A word may overhang a table rule by this much (points) and still be in one cell.
+RULE_TOLERANCE = 1.0
 # A gutter is a vertical band at least this wide (points) that almost no word crosses.
 MIN_GUTTER = 8
 # PDF pages are at most 200 inches wide; a wider box is broken, not worth a gutter search.
@@ -70,6 +72,22 @@ class PageLayout:
 def _is_real_table(table) -> bool:
     rows = table.extract()
     return len(rows) >= 2 and max((len(r) for r in rows), default=0) >= 2
+
+
+def cuts_words(table, words: list[dict]) -> bool:
+    """Whether one of the table's column rules runs through a word (its letters on both
+    sides): then it is a drawing's grid under labels (PSTricks' ``showgrid``), not a table,
+    whose cells would cut the labels into pieces ("A sho | rt line"). A real table's rules
+    run between words."""
+    edges = {(x, top, bottom) for x0, top, x1, bottom in table.cells for x in (x0, x1)}
+    for word in words:
+        if not _inside(word, table.bbox):
+            continue
+        middle = (word["top"] + word["bottom"]) / 2
+        left, right = word["x0"] + RULE_TOLERANCE, word["x1"] - RULE_TOLERANCE
+        if any(left < x < right and top <= middle <= bottom for x, top, bottom in edges):
+            return True
+    return False
 
 
 def _inside(word: dict, box: tuple[float, float, float, float]) -> bool:

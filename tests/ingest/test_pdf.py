@@ -591,3 +591,20 @@ def test_winansi_code_173_is_read_as_a_hyphen(settings, tmp_path):
     assert b"/WinAnsiEncoding" in pdf.read_bytes()
     doc = read_document(pdf, settings)
     assert doc.text == "\\usepackage{pst-labo} \\psset{xunit=-.5}"
+
+
+def test_a_drawn_grid_whose_lines_run_through_words_is_not_a_table(settings, tmp_path):
+    """PSTricks figures drawn with [showgrid]: a grid of 1 cm squares under the labels. Read
+    as a table, its lines cut the labels ("A sho | rt line"); a real table's rules run between
+    words, never through one."""
+
+    def draw(canv):
+        canv.drawString(72, 790, "Figur 2. Et net af linjer")
+        steps = [100 + 28 * i for i in range(8)]
+        canv.grid(steps, [500 + 28 * i for i in range(6)])
+        canv.drawString(118, 560, "A short line")
+        canv.drawString(160, 590, "another one")
+
+    doc = read_document(_turned_pdf(tmp_path, draw), settings)
+    assert not [b for b in doc.blocks if b.kind == "table"]
+    assert flat(doc.text) == "Figur 2. Et net af linjer another one A short line"
