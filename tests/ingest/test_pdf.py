@@ -608,3 +608,27 @@ def test_a_drawn_grid_whose_lines_run_through_words_is_not_a_table(settings, tmp
     doc = read_document(_turned_pdf(tmp_path, draw), settings)
     assert not [b for b in doc.blocks if b.kind == "table"]
     assert flat(doc.text) == "Figur 2. Et net af linjer another one A short line"
+
+
+# --- slanted text --------------------------------------------------------------------------------
+
+
+def test_words_of_a_slanted_font_keep_their_spaces(settings, tmp_path):
+    """Fonts without an italic (Bera in the PSTricks manuals) are slanted by a skewed text
+    matrix. pdfminer boxes such a glyph by two opposite corners of its slanted box, so every
+    box reaches a sixth of the font size into its neighbours and the word gaps left between
+    boxes fall under the word-break threshold: "macrosfor generic TeX"."""
+
+    def draw(canv):
+        canv.drawString(72, 790, "Timothy van Zandt. PSTricks:")
+        canv.saveState()
+        canv.translate(72, 770)
+        canv.skew(0, 10)  # text matrix [1 0 tan 10° 1 0 0]: an oblique font
+        canv.drawString(0, 0, "PostScript macros for generic TeX, a loop macro, that supports")
+        canv.restoreState()
+
+    doc = read_document(_turned_pdf(tmp_path, draw), settings)
+    assert flat(doc.text) == (
+        "Timothy van Zandt. PSTricks: "
+        "PostScript macros for generic TeX, a loop macro, that supports"
+    )
