@@ -58,10 +58,10 @@ from ingest.pdf_layout import (
     TableItem,
     _find_gutter,
     _group_lines,
-    _inside,
     _is_real_table,
     _reading_order,
     cuts_words,
+    in_cell,
 )
 from ingest.pdf_overprint import drop_overprinted
 from ingest.pdf_plain import PdfiumPages, plain_blocks, plumber_lines
@@ -300,7 +300,7 @@ def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageL
     )
     tables = [t for t in page.find_tables() if _is_real_table(t) and not cuts_words(t, words)]
     table_boxes = [t.bbox for t in tables]
-    words = [w for w in words if not any(_inside(w, box) for box in table_boxes)]
+    words = [w for w in words if not any(in_cell(w, table) for table in tables)]
     x0, _, x1, _ = page.bbox
     gutter = _find_gutter(words, float(x1 - x0), float(x0))
     lines = _group_lines(words, gutter) + turned_lines(turned, table_boxes)

@@ -90,6 +90,13 @@ def cuts_words(table, words: list[dict]) -> bool:
     return False
 
 
+def in_cell(word: dict, table) -> bool:
+    """Whether the word lies in one of the table's cells, i.e. is read with the table. A
+    word in the table's box but in no cell (a column whose rules stop at the header row)
+    is not in its rows: it is read as a line instead of lost."""
+    return _inside(word, table.bbox) and any(_inside(word, cell) for cell in table.cells)
+
+
 def _inside(word: dict, box: tuple[float, float, float, float]) -> bool:
     cx = (word["x0"] + word["x1"]) / 2
     cy = (word["top"] + word["bottom"]) / 2

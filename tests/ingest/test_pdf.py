@@ -632,3 +632,31 @@ def test_words_of_a_slanted_font_keep_their_spaces(settings, tmp_path):
         "Timothy van Zandt. PSTricks: "
         "PostScript macros for generic TeX, a loop macro, that supports"
     )
+
+
+def test_text_in_a_table_that_falls_in_no_cell_is_kept(settings, tmp_path):
+    """A table whose first column lacks a rule in its body rows (a medication chart): those
+    rows have no cell there, so the table leaves their first column's text out; it must
+    not be dropped with the table's other words, but read as lines."""
+
+    def draw(canv):
+        canv.drawString(72, 790, "Medicinplan")
+        for y in (760, 740, 700):
+            canv.line(72, y, 420, y)
+        canv.line(72, 760, 72, 740)  # the left rule only beside the header row
+        for x in (200, 300, 420):
+            canv.line(x, 760, x, 700)
+        canv.drawString(76, 746, "Præparat")
+        canv.drawString(204, 746, "Morgen")
+        canv.drawString(304, 746, "Aften")
+        canv.drawString(76, 720, "Oxycodon retard")
+        canv.drawString(204, 720, "1")
+        canv.drawString(304, 720, "0")
+
+    pdf = _turned_pdf(tmp_path, draw)
+    with pdfplumber.open(pdf) as plumber:
+        (table,) = plumber.pages[0].find_tables()
+        assert table.extract()[1][0] is None  # no cell where "Oxycodon retard" stands
+    doc = read_document(pdf, settings)
+    assert "Oxycodon retard" in doc.text
+    assert "Præparat | Morgen | Aften" in doc.text
