@@ -96,3 +96,42 @@ def test_glyphs_are_matched_on_rotated_pages_and_boxes_away_from_the_origin(
     assert Counter(document.page_text(1).replace(" ", "").replace("\n", "")) == Counter(
         PAGE1.replace(" ", "")
     )
+
+
+def test_an_unmapped_glyph_pdfium_places_a_little_off_takes_its_character_by_rank():
+    """reledpar's Greek font: an unmapped zero-width glyph ("v", typeset before "ε" at the
+    same origin). pdfium's origins drift from pdfminer's along the line (0.13 pt by the
+    middle: their glyph advances differ in the last digits), beyond the exact match; the
+    glyph was dropped ("οερ" for "οvερ"). Near enough, and with as many glyphs at pdfium's
+    origin as at pdfminer's, the glyph takes the one of the same rank there."""
+    from ingest.pdf_glyphs import PdfiumGlyphs, map_unmapped
+
+    def char(text, x, width):
+        return {"text": text, "fontname": "G", "matrix": (1, 0, 0, 1, x, 458.5),
+                "x0": x, "x1": x + width}  # fmt: skip
+
+    chars = [char("ο", 230.38, 5.76), char("(cid:118)", 236.136, 0.0),
+             char("ε", 236.136, 4.7), char("ρ", 240.831, 5.15)]  # fmt: skip
+    glyphs = object.__new__(PdfiumGlyphs)
+    glyphs._glyphs = [(230.252, 458.5, 29, ord("ο")), (236.002, 458.5, 30, ord("v")),
+                      (236.002, 458.5, 31, ord("ε")), (240.693, 458.5, 32, ord("ρ"))]  # fmt: skip
+    glyphs._xs = [g[0] for g in glyphs._glyphs]
+    assert "".join(c["text"] for c in map_unmapped(chars, glyphs)) == "οvερ"
+    # A glyph pdfium has nothing for at that origin is still dropped, not given a neighbour's.
+    glyphs._glyphs = [g for g in glyphs._glyphs if g[3] != ord("v")]
+    glyphs._xs = [g[0] for g in glyphs._glyphs]
+    assert "".join(c["text"] for c in map_unmapped(chars, glyphs)) == "οερ"
+
+
+def test_glyphs_sharing_an_origin_each_take_their_own_character():
+    """The same two glyphs where pdfium's origin matches pdfminer's exactly (a line's start):
+    each takes its own character, not both of them ("οvεvερ")."""
+    from ingest.pdf_glyphs import PdfiumGlyphs, map_unmapped
+
+    placed = (("ο", 72.0), ("(cid:118)", 77.453), ("ε", 77.453), ("ρ", 82.1))
+    chars = [{"text": t, "fontname": "G", "matrix": (1, 0, 0, 1, x, 458.5)} for t, x in placed]
+    glyphs = object.__new__(PdfiumGlyphs)
+    glyphs._glyphs = [(72.0, 458.5, 0, ord("ο")), (77.453, 458.5, 1, ord("v")),
+                      (77.453, 458.5, 2, ord("ε")), (82.1, 458.5, 3, ord("ρ"))]  # fmt: skip
+    glyphs._xs = [g[0] for g in glyphs._glyphs]
+    assert "".join(c["text"] for c in map_unmapped(chars, glyphs)) == "οvερ"
