@@ -67,6 +67,7 @@ from ingest.pdf_overprint import drop_overprinted
 from ingest.pdf_plain import PdfiumPages, plain_blocks, plumber_lines
 from ingest.pdf_rotated import split_by_angle, turned_lines
 from ingest.pdf_slant import baseline_boxes
+from ingest.pdf_spaced import close_even_gaps
 from ingest.pdfium_text import read_with_pdfium
 from ops_search.config import Settings
 from ops_search.errors import CorruptFile, EmptyFile, EncryptedPDF
@@ -293,7 +294,7 @@ def _layout(page: pdfplumber.page.Page, number: int, chars: list[dict]) -> PageL
 
     upright, turned = split_by_angle(chars)
     words = extract_words(
-        baseline_boxes(merge_accents(upright)),
+        close_even_gaps(baseline_boxes(merge_accents(upright))),
         x_tolerance_ratio=WORD_GAP,
         y_tolerance=3,
         extra_attrs=["size", "fontname"],

@@ -660,3 +660,30 @@ def test_text_in_a_table_that_falls_in_no_cell_is_kept(settings, tmp_path):
     doc = read_document(pdf, settings)
     assert "Oxycodon retard" in doc.text
     assert "Præparat | Morgen | Aften" in doc.text
+
+
+# --- evenly spread letters -------------------------------------------------------------------
+
+
+def test_letters_spread_evenly_on_a_fixed_grid_are_one_word(settings, tmp_path):
+    """TeX's listings (columns=fixed) boxes each token to its columns and shares the slack
+    evenly between the letters: a sixth of an em between every two, over the word-gap
+    threshold, so the code came out letter by letter ("\\ p s s e t"). A space is a whole
+    column; single-letter words of prose keep their spaces."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def spread(canv, x, y, text, gap):
+        for letter in text:
+            canv.drawString(x, y, letter)
+            x += stringWidth(letter, "Helvetica", 10) + gap
+        return x
+
+    def draw(canv):
+        canv.setFont("Helvetica", 10)
+        x = spread(canv, 72, 700, "\\psset{unit=1cm}", 1.8)
+        spread(canv, x + 6, 700, "\\pstBallon", 1.6)
+        canv.setFont("Times-Roman", 10)
+        canv.drawString(72, 680, "Points a b c and d.")
+
+    doc = read_document(_turned_pdf(tmp_path, draw), settings)
+    assert flat(doc.text) == "\\psset{unit=1cm} \\pstBallon Points a b c and d."
