@@ -33,6 +33,8 @@ class Extracted:
     # The language the file declares (HTML's <html lang>), trusted where the text is too
     # short for detection to judge.
     declared_lang: str | None = None
+    # Index terms the file's author gave it (see ingest/keywords.py).
+    keywords: list[str] = field(default_factory=list)
 
 
 class Reader(Protocol):

@@ -76,6 +76,7 @@ def build_document(path: Path, extracted: Extracted, sha256: str, source: str) -
         text=text,
         blocks=blocks,
         pages=pages,
+        keywords=list(extracted.keywords),
         warnings=list(extracted.warnings),
         reader=extracted.reader,
     )

@@ -20,6 +20,7 @@ from lxml import etree
 
 from ingest.base import Extracted, PageCallback
 from ingest.clean import normalize_line
+from ingest.keywords import keyword_entries
 from ingest.safezip import check_zip
 from ingest.text import refuse_oversized, utf8_size
 from ops_search.config import Settings
@@ -53,6 +54,7 @@ class DocxReader:
             document = docx.Document(str(path))
             blocks = list(_blocks(document))
             title = normalize_line(document.core_properties.title or "") or None
+            keywords = keyword_entries([document.core_properties.keywords])
         except (IngestError, MemoryError, OSError):  # OSError: the file itself (the caller's)
             raise
         except Exception as err:  # python-docx raises many types on bad input: name them all
@@ -62,7 +64,9 @@ class DocxReader:
         if on_page:
             for n in range(1, page_count + 1):
                 on_page(n, False)
-        return Extracted(format="docx", blocks=blocks, page_count=page_count, title=title)
+        return Extracted(
+            format="docx", blocks=blocks, page_count=page_count, title=title, keywords=keywords
+        )
 
 
 def _blocks(document: DocxDocument):

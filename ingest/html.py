@@ -22,6 +22,7 @@ from lxml import etree
 
 from ingest.base import Extracted, PageCallback
 from ingest.clean import normalize_line
+from ingest.keywords import keyword_entries
 from ingest.text import decode_bytes, refuse_oversized, utf8_size
 from ops_search.config import Settings
 from ops_search.errors import CorruptFile, EmptyFile
@@ -100,6 +101,7 @@ class HtmlReader:
             warnings=warnings,
             doc_type_hint="artikel" if root.tag == "article" else None,
             declared_lang=page.lang,
+            keywords=keyword_entries(page.keywords),
         )
 
 
@@ -155,6 +157,7 @@ class _TreeBuilder:
         self.title: str | None = None
         self.title_parts: list[str] | None = None
         self.lang: str | None = None  # <html lang="da-DK"> → "da"
+        self.keywords: list[str] = []  # <meta name|itemprop="keywords" content=…>
 
     def start(self, tag, attrib) -> None:
         if self.skipping:
@@ -167,6 +170,8 @@ class _TreeBuilder:
             self.title_parts = []
             return
         attrs = dict(attrib) if attrib else {}
+        if tag == "meta" and _is_keywords(attrs):
+            self.keywords.append(attrs.get("content") or "")
         if tag in _CHROME_TAGS or (attrs and _is_chrome(attrs, _is_switch(self.stack[-1]))):
             self.skipping = 1
             return
@@ -223,6 +228,12 @@ def _parse(path: Path, markup: str) -> _TreeBuilder:
         return parser.close()
     except etree.LxmlError as err:
         raise CorruptFile(path, f"not readable as HTML ({err})") from err
+
+
+def _is_keywords(attrs: dict[str, str]) -> bool:
+    """``<meta name="keywords">`` (any page) or ``<meta itemprop="keywords">`` (schema.org
+    markup; the LibreOffice help puts its index entries so, before each topic)."""
+    return any((attrs.get(key) or "").strip().lower() == "keywords" for key in ("name", "itemprop"))
 
 
 def _primary_language(tag: str) -> str | None:

@@ -31,6 +31,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from ingest.base import Extracted, PageCallback
 from ingest.clean import normalize_line, vocabulary_of
+from ingest.keywords import keyword_entries
 from ingest.ocr import OcrUnavailable, ocr_pages
 from ingest.pdf_accents import merge_accents
 from ingest.pdf_blocks import (
@@ -106,7 +107,7 @@ class PdfReader:
     ) -> Extracted:
         _check_is_pdf(path)
         try:
-            title, layouts = _analyse(path, on_page)
+            (title, keywords), layouts = _analyse(path, on_page)
         except _Unparsable as failure:
             log.warning(
                 "%s: pdfminer cannot parse the file (%s); reading it with pypdfium2",
@@ -116,7 +117,9 @@ class PdfReader:
             )
             return read_with_pdfium(path, settings, failure.reason, on_page)
 
-        extracted = Extracted(format="pdf", blocks=[], page_count=len(layouts), title=title)
+        extracted = Extracted(
+            format="pdf", blocks=[], page_count=len(layouts), title=title, keywords=keywords
+        )
         extracted.degraded_pages.update((p.number, p.degraded) for p in layouts if p.degraded)
         scanned = [p.number for p in layouts if p.scanned]
         ocr_text: dict[int, str] = {}
@@ -158,9 +161,11 @@ def _describe(err: Exception) -> str:
 # --- the file: open, pages, per-page guard ---------------------------------------------------
 
 
-def _analyse(path: Path, on_page: PageCallback | None) -> tuple[str | None, list[PageLayout]]:
-    """Title and the layout of every page. Raises ``EncryptedPDF``, or ``_Unparsable`` when
-    pdfminer cannot open the file or list its pages."""
+def _analyse(
+    path: Path, on_page: PageCallback | None
+) -> tuple[tuple[str | None, list[str]], list[PageLayout]]:
+    """Title and keywords, and the layout of every page. Raises ``EncryptedPDF``, or
+    ``_Unparsable`` when pdfminer cannot open the file or list its pages."""
     try:
         pdf = pdfplumber.open(path)
     except PdfminerException as err:
@@ -171,7 +176,7 @@ def _analyse(path: Path, on_page: PageCallback | None) -> tuple[str | None, list
     except Exception as err:  # pdfminer raises many types on broken files
         raise _Unparsable(_short(err)) from err
     with pdf, PdfiumPages(path) as pdfium_pages:
-        title = _title(path, pdf)
+        metadata = _metadata(path, pdf)
         try:
             pages = pdf.pages
         except Exception as err:
@@ -191,18 +196,19 @@ def _analyse(path: Path, on_page: PageCallback | None) -> tuple[str | None, list
             layouts.append(layout)
             if on_page and not layout.scanned:
                 on_page(number, False)
-    return title, layouts
+    return metadata, layouts
 
 
-def _title(path: Path, pdf: pdfplumber.PDF) -> str | None:
+def _metadata(path: Path, pdf: pdfplumber.PDF) -> tuple[str | None, list[str]]:
+    """Title and keywords from the Info dictionary."""
     try:
-        meta_title = (pdf.metadata or {}).get("Title")
+        info = pdf.metadata or {}
     except Exception:  # a broken Info dictionary costs the title, nothing else
         log.warning("%s: cannot read the PDF's metadata", path, exc_info=True)
-        return None
-    if isinstance(meta_title, str) and meta_title.strip():
-        return normalize_line(meta_title)
-    return None
+        return None, []
+    title = info.get("Title")
+    title = normalize_line(title) or None if isinstance(title, str) else None
+    return title, keyword_entries([info.get("Keywords")])
 
 
 def _guarded_layout(

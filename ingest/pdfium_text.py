@@ -15,6 +15,7 @@ import pypdfium2.raw as pdfium_c
 
 from ingest.base import Extracted, PageCallback
 from ingest.clean import normalize_line, vocabulary_of
+from ingest.keywords import keyword_entries
 from ingest.ocr import OcrUnavailable, ocr_pages
 from ingest.pdf_blocks import _ocr_blocks
 from ingest.pdf_layout import PlainLine
@@ -59,7 +60,12 @@ def _read(
             raise CorruptFile(path, "PDF has no pages")
         raise CorruptFile(path, f"corrupt PDF ({why}; pypdfium2 finds no pages)")
     extracted = Extracted(
-        format="pdf", blocks=[], page_count=count, title=_title(pdf), reader=READER
+        format="pdf",
+        blocks=[],
+        page_count=count,
+        title=_title(pdf),
+        keywords=_keywords(pdf),
+        reader=READER,
     )
     extracted.warnings.append(
         f"{path}: pdfminer could not parse the file ({why}); read with pypdfium2 instead "
@@ -136,6 +142,13 @@ def _title(pdf: pdfium.PdfDocument) -> str | None:
     except pdfium.PdfiumError:
         return None
     return normalize_line(title or "") or None
+
+
+def _keywords(pdf: pdfium.PdfDocument) -> list[str]:
+    try:
+        return keyword_entries([pdf.get_metadata_value("Keywords")])
+    except pdfium.PdfiumError:
+        return []
 
 
 def _reason(err: Exception) -> str:

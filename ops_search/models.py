@@ -69,6 +69,11 @@ class Document(BaseModel):
     text: str = ""
     blocks: list[Block] = Field(default_factory=list)
     pages: list[Page] = Field(default_factory=list)
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Index terms the file's author gave it (HTML keywords metadata, "
+        "PDF /Keywords, DOCX keywords), searched with every passage.",
+    )
     warnings: list[str] = Field(default_factory=list)
     reader: str = Field(
         "",
@@ -106,6 +111,7 @@ class Chunk(BaseModel):
     page_start: int
     page_end: int
     section: str = ""
+    keywords: str = Field("", description="The document's index terms, '; ' between them.")
     char_start: int
     char_end: int
     lang: str

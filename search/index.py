@@ -68,8 +68,9 @@ class PassageProgress(Protocol):
 
 
 def sparse_input(chunk: Chunk) -> str:
-    """What the keyword channel indexes: the section path's words count too."""
-    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+    """What the keyword channel indexes: the section path's and the document's index terms'
+    words count too."""
+    return "\n".join(part for part in (chunk.section, chunk.keywords, chunk.text) if part)
 
 
 @dataclass
