@@ -116,6 +116,11 @@ class DocumentDetail(DocumentSummary):
     reader: str = Field(
         "", description='A fallback reader that read the whole file (e.g. "pypdfium2"), if any.'
     )
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Index terms the file's author gave it (HTML keywords metadata, PDF "
+        "/Keywords, DOCX keywords); searched with every passage.",
+    )
     warnings: list[str]
 
 

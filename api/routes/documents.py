@@ -71,6 +71,7 @@ def get_document(state: StateDep, access: ReaderDep, document_id: DocId) -> Docu
         skipped_pages={p.number: p.skipped for p in doc.pages if p.skipped},
         degraded_pages=doc.degraded_pages,
         reader=doc.reader,
+        keywords=doc.keywords,
         warnings=doc.warnings,
     )
 

@@ -55,6 +55,15 @@ def test_document_detail_has_sections(client):
     assert sub["path"].endswith("1 Indledning > " + sub["title"]) and sub["page"] == 8
 
 
+def test_document_detail_lists_the_authors_keywords(client):
+    docx_id = doc_id(client, "kkr-sjaelland-rammeaftale-2018-proces.docx")
+    detail = client.get(f"/documents/{docx_id}").json()
+    assert detail["keywords"] == ["rammeaftale", "KKR Sjælland", "specialiserede socialområde"]
+    assert client.get(f"/documents/{doc_id(client, KORA)}").json()["keywords"] == []
+    page = client.get(f"/dokument/{docx_id}").text
+    assert "Nøgleord: rammeaftale; KKR Sjælland; specialiserede socialområde" in page
+
+
 def test_original_file_is_served_with_type_and_name(client):
     r = client.get(f"/documents/{doc_id(client, KORA)}/file")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
