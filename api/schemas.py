@@ -119,7 +119,7 @@ class DocumentDetail(DocumentSummary):
     keywords: list[str] = Field(
         default_factory=list,
         description="Index terms the file's author gave it (HTML keywords metadata, PDF "
-        "/Keywords, DOCX keywords); searched with every passage.",
+        "/Keywords, DOCX keywords).",
     )
     warnings: list[str]
 

@@ -119,7 +119,6 @@ class Chunker:
                     page_start=first.page,
                     page_end=last.page,
                     section=section,
-                    keywords="; ".join(doc.keywords),
                     char_start=start,
                     char_end=end,
                     lang=lang,

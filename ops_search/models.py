@@ -72,7 +72,7 @@ class Document(BaseModel):
     keywords: list[str] = Field(
         default_factory=list,
         description="Index terms the file's author gave it (HTML keywords metadata, "
-        "PDF /Keywords, DOCX keywords), searched with every passage.",
+        "PDF /Keywords, DOCX keywords); shown with the document.",
     )
     warnings: list[str] = Field(default_factory=list)
     reader: str = Field(
@@ -111,7 +111,6 @@ class Chunk(BaseModel):
     page_start: int
     page_end: int
     section: str = ""
-    keywords: str = Field("", description="The document's index terms, '; ' between them.")
     char_start: int
     char_end: int
     lang: str

@@ -73,20 +73,3 @@ def test_docx_keywords_from_the_core_properties(settings, tmp_path):
     path = tmp_path / "aftale.docx"
     document.save(str(path))
     assert read_document(path, settings).keywords == ["KKR", "specialiserede socialområde"]
-
-
-def test_every_chunk_carries_its_documents_keywords(settings, tmp_path):
-    from ingest.pipeline import extract
-
-    page = tmp_path / "side.html"
-    paragraphs = "".join(
-        f"<h2>Afsnit {i}</h2><p>{'Dette er en sætning om emnet. ' * 40}</p>" for i in range(3)
-    )
-    page.write_text(
-        f'<html><head><meta name="keywords" content="takster; botilbud"></head><body>'
-        f"<h1>Side</h1>{paragraphs}</body></html>",
-        encoding="utf-8",
-    )
-    chunks = extract(page, settings).chunks
-    assert len(chunks) > 1
-    assert {c.keywords for c in chunks} == {"takster; botilbud"}
