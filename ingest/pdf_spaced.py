@@ -6,10 +6,12 @@ letters. With a proportional font the slack is a sixth of an em or more between 
 letters (``limit`` in ``listings``' own manual, ``linestyle`` in pst-labo's), over the
 word-gap threshold: the code came out letter by letter, "l i m i t". Letter-spaced type
 (``\\so``) looks the same. A space, though, is a whole column or more (half an em), and
-prose never spaces three glyphs in a row evenly and this narrowly: glyphs of a word touch,
-and single-letter words in a row are rare and spaced wider.
+prose never spaces four glyphs in a row evenly and this narrowly: glyphs of a word touch.
+Three can be: a one-letter word between two words on a tight line ("really a currency",
+"type 1 font" in marvosym's manual), so a run needs two one-letter words in a row to be
+mistaken, which is rare.
 
-So a run of at least three glyphs of one font on one baseline whose gaps are equal (to the
+So a run of at least four glyphs of one font on one baseline whose gaps are equal (to the
 rounding of the positions: dvips places glyphs on a 1/600-inch grid) and narrower than
 ``MAX_SPREAD`` em is a word: its gaps are closed before words are built.
 """
@@ -25,6 +27,8 @@ MAX_SPREAD = 0.24
 # Gaps this close (share of the font size) count as equal: 0.2 pt at 10 pt, above dvips's
 # 0.12-pt grid.
 SAME_GAP = 0.02
+# A run has this many equal gaps at least (four glyphs): "int" in a listing stays "i n t".
+MIN_GAPS = 3
 # Gaps of a run must be equal and wider than this share of the font size (narrower ones
 # join words anyway); the word-gap threshold's.
 MIN_SPREAD = 0.1
@@ -53,7 +57,7 @@ def _even_runs(chars: list[dict]) -> list[tuple[int, int]]:
         size = chars[i - 1].get("size") or 0.0
         if start is not None and g is not None and abs(g - gap) <= SAME_GAP * size:
             continue  # the run goes on
-        if start is not None and i - 1 - start >= 2:
+        if start is not None and i - 1 - start >= MIN_GAPS:
             runs.append((start, i - 1))
         start, gap = (i - 1, g) if g is not None else (None, 0.0)
     return runs
