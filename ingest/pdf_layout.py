@@ -20,6 +20,9 @@ X_TOLERANCE = 1.5  # points: table cells and the plain-text fallback
 # at 10.7-point body text; relative, so 6-point figure labels keep their spaces (a gap of
 # 0.25 em is 1.4 points there) and 20-point titles their letter-spaced words.
 WORD_GAP = 0.14
+# Words of a row that touch are one word only when they share this much of the lower one's
+# height: lines of small type next to a large word share none (or a subscript's sliver).
+MIN_SHARED_HEIGHT = 0.3
 # A word may overhang a table rule by this much (points) and still be in one cell.
 RULE_TOLERANCE = 1.0
 # A gutter is a vertical band at least this wide (points) that almost no word crosses.
@@ -132,10 +135,12 @@ def _make_line(words: list[dict], column: int = 0) -> Line:
     bold_chars = sum(len(w["text"]) for w in words if "bold" in w["fontname"].lower())
     chars = sum(len(w["text"]) for w in words)
     # Words split only by a change of font (a link, a bold word before its comma) touch:
-    # they get no space between them.
+    # they get no space between them. Words of two lines of small type that a large word's
+    # row took in (a 58-point title over a wallpaper of 6-point lines, Zpravodaj's cover)
+    # are side by side, not touching: they share little of their height.
     text = words[0]["text"]
     for prev, word in zip(words, words[1:], strict=False):
-        touching = word["x0"] - prev["x1"] <= WORD_GAP * prev["size"]
+        touching = word["x0"] - prev["x1"] <= WORD_GAP * prev["size"] and _share_height(prev, word)
         text += ("" if touching else " ") + word["text"]
     return Line(
         text=logical_order(text),  # pdfplumber sorts glyphs left to right: undo for Arabic, Hebrew
@@ -146,6 +151,14 @@ def _make_line(words: list[dict], column: int = 0) -> Line:
         bold=bold_chars > chars / 2,
         column=column,
     )
+
+
+def _share_height(a: dict, b: dict) -> bool:
+    """Whether two words of a row overlap by ``MIN_SHARED_HEIGHT`` of the lower one's
+    height at least, as glyphs of one line do (a superscript included)."""
+    shared = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    lower = min(a["bottom"] - a["top"], b["bottom"] - b["top"])
+    return shared >= MIN_SHARED_HEIGHT * lower
 
 
 def _find_gutter(words: list[dict], width: float, x0: float = 0.0) -> float | None:

@@ -693,3 +693,25 @@ def test_letters_spread_evenly_on_a_fixed_grid_are_one_word(settings, tmp_path):
     assert flat(doc.text) == (
         "\\psset{unit=1cm} \\pstBallon Points a b c and d. is not really a currency"
     )
+
+
+def test_words_of_two_small_lines_beside_a_large_word_are_not_glued(settings, tmp_path):
+    """A 58-point title over a wallpaper of 6-point lines (Zpravodaj's cover): the title's
+    row takes in the small lines beside it, and their words, sorted by x, were glued where
+    one line's word ends just as the other's begins ("TEXusdružení"). Words that touch are
+    one word only when they share their height, as words of one line do."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def draw(canv):
+        canv.setFont("Helvetica-Bold", 40)
+        canv.drawString(72, 700, "TITLE")
+        canv.setFont("Helvetica", 6)
+        x = 220 + stringWidth("Zpravodaj", "Helvetica", 6)
+        canv.drawString(220, 720, "Zpravodaj")
+        canv.drawString(x, 713, "sdruzeni")
+        canv.drawString(220, 706, "uzivatelu")
+
+    doc = read_document(_turned_pdf(tmp_path, draw), settings)
+    words = flat(doc.text).split()
+    assert "Zpravodaj" in words and "sdruzeni" in words
+    assert sorted(words) == ["TITLE", "Zpravodaj", "sdruzeni", "uzivatelu"]
