@@ -57,10 +57,16 @@ def _even_runs(chars: list[dict]) -> list[tuple[int, int]]:
         size = chars[i - 1].get("size") or 0.0
         if start is not None and g is not None and abs(g - gap) <= SAME_GAP * size:
             continue  # the run goes on
-        if start is not None and i - 1 - start >= MIN_GAPS:
+        if start is not None and i - 1 - start >= MIN_GAPS and _has_letters(chars[start:i]):
             runs.append((start, i - 1))
         start, gap = (i - 1, g) if g is not None else (None, 0.0)
     return runs
+
+
+def _has_letters(run: list[dict]) -> bool:
+    """Whether the run holds two letters or digits: math's ", . . . ," (thin spaces, even
+    and narrow, in adtrees' manual) is punctuation set apart, not a word."""
+    return sum(1 for c in run if c.get("text", "").isalnum()) >= 2
 
 
 def _gap(a: dict, b: dict) -> float | None:

@@ -684,6 +684,7 @@ def test_letters_spread_evenly_on_a_fixed_grid_are_one_word(settings, tmp_path):
         spread(canv, x + 6, 700, "\\pstBallon", 1.6)
         canv.setFont("Times-Roman", 10)
         canv.drawString(72, 680, "Points a b c and d.")
+        spread(canv, 72, 670, ",...,", 1.7)  # math: thin spaces around \\ldots
         x = 72.0
         for word in ("is", "not", "really", "a", "currency"):  # a tight line: 0.2 em spaces
             canv.drawString(x, 660, word)
@@ -691,7 +692,7 @@ def test_letters_spread_evenly_on_a_fixed_grid_are_one_word(settings, tmp_path):
 
     doc = read_document(_turned_pdf(tmp_path, draw), settings)
     assert flat(doc.text) == (
-        "\\psset{unit=1cm} \\pstBallon Points a b c and d. is not really a currency"
+        "\\psset{unit=1cm} \\pstBallon Points a b c and d. , . . . , is not really a currency"
     )
 
 
