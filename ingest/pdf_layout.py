@@ -23,6 +23,10 @@ WORD_GAP = 0.14
 # Words of a row that touch are one word only when they share this much of the lower one's
 # height: lines of small type next to a large word share none (or a subscript's sliver).
 MIN_SHARED_HEIGHT = 0.3
+# A footnote's mark: smaller type than the word it precedes (at most this share of its size),
+# raised above its baseline, and only digits or the marks below.
+MARK_SIZE = 0.85
+FOOTNOTE_MARKS = frozenset("0123456789*†‡§¶")
 # A word may overhang a table rule by this much (points) and still be in one cell.
 RULE_TOLERANCE = 1.0
 # A gutter is a vertical band at least this wide (points) that almost no word crosses.
@@ -139,9 +143,13 @@ def _make_line(words: list[dict], column: int = 0) -> Line:
     # row took in (a 58-point title over a wallpaper of 6-point lines, Zpravodaj's cover)
     # are side by side, not touching: they share little of their height.
     text = words[0]["text"]
+    starts_word = True  # whether ``prev`` begins a word (the line's first, or after a space)
     for prev, word in zip(words, words[1:], strict=False):
         touching = word["x0"] - prev["x1"] <= WORD_GAP * prev["size"] and _share_height(prev, word)
+        if touching and starts_word and _is_leading_mark(prev, word):
+            touching = False
         text += ("" if touching else " ") + word["text"]
+        starts_word = not touching
     return Line(
         text=logical_order(text),  # pdfplumber sorts glyphs left to right: undo for Arabic, Hebrew
         top=min(w["top"] for w in words),
@@ -150,6 +158,17 @@ def _make_line(words: list[dict], column: int = 0) -> Line:
         size=round(statistics.median(sizes), 1),
         bold=bold_chars > chars / 2,
         column=column,
+    )
+
+
+def _is_leading_mark(mark: dict, word: dict) -> bool:
+    """Whether ``mark`` is a footnote's mark set right before its text ("¹familiar footnote"
+    at the foot of a page): a word of its own, as every reader takes it. A mark *after* a
+    word ("secunda¹", "x²") stays glued to it, as pdftotext and PDFium read it too."""
+    return (
+        mark["size"] <= MARK_SIZE * word["size"]
+        and mark["bottom"] < word["bottom"] - 0.1 * word["size"]  # raised
+        and all(c in FOOTNOTE_MARKS for c in mark["text"])
     )
 
 

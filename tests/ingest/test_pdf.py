@@ -716,3 +716,23 @@ def test_words_of_two_small_lines_beside_a_large_word_are_not_glued(settings, tm
     words = flat(doc.text).split()
     assert "Zpravodaj" in words and "sdruzeni" in words
     assert sorted(words) == ["TITLE", "Zpravodaj", "sdruzeni", "uzivatelu"]
+
+
+def test_a_footnote_mark_before_its_text_is_a_word_of_its_own(settings, tmp_path):
+    """At the foot of a page a footnote's text follows its raised, smaller mark with next
+    to no gap (eledmac's "¹familiar footnote"): the mark is a word of its own, as pdftotext
+    and PDFium read it. A mark after a word ("secunda¹") stays with it."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def draw(canv):
+        canv.setFont("Times-Roman", 10)
+        canv.drawString(72, 700, "linea secunda")
+        canv.setFont("Times-Roman", 6)
+        canv.drawString(72 + stringWidth("linea secunda", "Times-Roman", 10) + 0.3, 704, "1")
+        canv.drawString(72, 653, "12")
+        canv.setFont("Times-Roman", 8)
+        canv.drawString(72 + stringWidth("12", "Times-Roman", 6) + 0.4, 650, "familiar footnote A.")
+
+    words = flat(read_document(_turned_pdf(tmp_path, draw), settings).text).split()
+    assert "secunda1" in words
+    assert words[-4:] == ["12", "familiar", "footnote", "A."]
