@@ -470,6 +470,21 @@ def test_glyphs_side_by_side_are_not_copies():
     assert drop_overprinted(kept) is kept
 
 
+def test_small_glyphs_along_a_slanted_line_are_not_copies():
+    """A calendar's days set small along a slanted face (pst-calendar): the two "1"s of
+    "11" stand 0.7 pt across and 0.9 pt down from each other, each within a point of the
+    other, yet 1.2 pt apart, a quarter of their 4.6-point size: two glyphs, not one."""
+    from ingest.pdf_overprint import drop_overprinted
+
+    def char(x, y, size=4.65):
+        return {"text": "1", "x0": x, "doctop": y, "fontname": "F", "size": size, "upright": 1}
+
+    two = [char(234.54, 564.72), char(235.22, 565.66)]
+    assert drop_overprinted(two) is two
+    assert drop_overprinted([char(245.05, 579.18), char(245.05, 579.18)]) == [char(245.05, 579.18)]
+    assert len(drop_overprinted([char(8, 100, size=10), char(8.4, 100.3, size=10)])) == 1  # bold
+
+
 # --- text set at an angle ------------------------------------------------------------------------
 
 
