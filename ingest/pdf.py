@@ -107,7 +107,7 @@ class PdfReader:
     ) -> Extracted:
         _check_is_pdf(path)
         try:
-            (title, keywords), layouts = _analyse(path, on_page)
+            title, keywords, layouts = _analyse(path, on_page)
         except _Unparsable as failure:
             log.warning(
                 "%s: pdfminer cannot parse the file (%s); reading it with pypdfium2",
@@ -163,7 +163,7 @@ def _describe(err: Exception) -> str:
 
 def _analyse(
     path: Path, on_page: PageCallback | None
-) -> tuple[tuple[str | None, list[str]], list[PageLayout]]:
+) -> tuple[str | None, list[str], list[PageLayout]]:
     """Title and keywords, and the layout of every page. Raises ``EncryptedPDF``, or
     ``_Unparsable`` when pdfminer cannot open the file or list its pages."""
     try:
@@ -176,7 +176,7 @@ def _analyse(
     except Exception as err:  # pdfminer raises many types on broken files
         raise _Unparsable(_short(err)) from err
     with pdf, PdfiumPages(path) as pdfium_pages:
-        metadata = _metadata(path, pdf)
+        title, keywords = _metadata(path, pdf)
         try:
             pages = pdf.pages
         except Exception as err:
@@ -196,7 +196,7 @@ def _analyse(
             layouts.append(layout)
             if on_page and not layout.scanned:
                 on_page(number, False)
-    return metadata, layouts
+    return title, keywords, layouts
 
 
 def _metadata(path: Path, pdf: pdfplumber.PDF) -> tuple[str | None, list[str]]:
