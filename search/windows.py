@@ -62,7 +62,8 @@ def windows(text: str, size: int = WINDOW_WORDS, overlap: bool = True) -> list[s
 
 def window_inputs(chunk: Chunk, plan: WindowPlan = DEFAULT_PLAN) -> list[str]:
     """What the dense model reads for a chunk: each window with the document title as
-    context (the displayed text stays the chunk text)."""
+    context (the displayed text stays the chunk text). Not the document's keywords: in the
+    context they cost first places on every development set (README, "Measured")."""
     if plan.whole_up_to and len(chunk.text.split()) <= plan.whole_up_to:
         parts = [chunk.text.strip() or chunk.text]
     else:
