@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import islice
 
+from ingest.glyph_patterns import is_glyph_pattern
 from ingest.language import detect_chunk_language
 from ingest.metadata import find_dates
 from ops_search.config import Settings
@@ -77,6 +78,7 @@ class Chunker:
         self.max = max(settings.chunk_max_words, settings.chunk_words)
         self.overlap = settings.chunk_overlap_words
         self.min_words = settings.chunk_min_words
+        self.patterns_left_out = 0  # passages of a drawing's glyph pattern, last ``chunk``
         # A decision is kept whole up to this size; longer ones are split at sentences.
         self.decision_max = int(self.max * 1.5)
 
@@ -92,8 +94,12 @@ class Chunker:
         # for a block of millions of words (a text on one line) would dwarf all else.
         block_lang: dict[int, str] = {}
         chunks = []
+        self.patterns_left_out = 0
         for ordinal, (start, end, kind, section, _) in enumerate(spans):
             text = doc.text[start:end]
+            if is_glyph_pattern(text):  # the document keeps the text; the index does not
+                self.patterns_left_out += 1
+                continue
             i_first = _block_index(block_starts, start)
             i_last = _block_index(block_starts, end - 1)
             first, last = doc.blocks[i_first], doc.blocks[i_last]

@@ -176,7 +176,15 @@ def extract(
         # Readers of text, HTML and DOCX refuse earlier; this covers PDFs and any other.
         refuse_oversized(path, utf8_size(document.text), settings)
         result.document = document
-        result.chunks = Chunker(settings).chunk(document)
+        chunker = Chunker(settings)
+        result.chunks = chunker.chunk(document)
+        if chunker.patterns_left_out and not result.chunks:
+            raise IngestError(path, "no text found (only a drawing's pattern of repeated letters)")
+        if chunker.patterns_left_out:
+            document.warnings.append(
+                f"{path}: {chunker.patterns_left_out} passage(s) of a drawing's glyph pattern "
+                "(a few letters repeated, e.g. 'b bb bbbb') left out of the index"
+            )
     except IngestError as err:
         result.error = str(err)
     except MemoryError:
