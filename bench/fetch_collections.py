@@ -78,6 +78,12 @@ COLLECTIONS: dict[str, Collection] = {
         "more TeX Live documentation (journal classes, science, LaTeX kernel): 1,407 PDFs",
         default=False,
     ),
+    "gimp-help-da": Collection(
+        ("gimp-help-da",),
+        "usr/share/gimp/2.0/help/da",
+        "GIMP user manual in Danish: 685 HTML pages (DocBook, navigation bars on every page)",
+        default=False,
+    ),
     "danish-pdfs": Collection(
         ("debian-edu-doc-da",),
         "usr/share/doc/debian-edu-doc-da",
