@@ -16,6 +16,7 @@ from ops_search.models import Hit
 from search.citation import citation_for
 from search.dedupe import near_duplicates, shingles
 from search.index import Index
+from search.keyword_query import looks_like_keywords
 from search.sparse import surely_english
 from search.store import Filters, StoredPoint
 
@@ -76,10 +77,7 @@ class Searcher:
             return SearchResult([], (time.perf_counter() - started) * 1000, 0)
         if sparse is not None and not sparse.indices:
             sparse = None  # only stopwords: hybrid falls back to dense alone
-        # An English question weighs the keyword channel less (Settings.sparse_weight_english).
-        weight = None
-        if request.mode == "hybrid" and sparse is not None and surely_english(query):
-            weight = self.index.settings.sparse_weight_english
+        weight = None if request.mode != "hybrid" or sparse is None else self._sparse_weight(query)
         wanted = request.offset + request.limit
         # Ask for more than shown: duplicates and per-document caps remove some. When they
         # removed so many that the page is short (boilerplate on hundreds of pages), ask once
@@ -104,6 +102,16 @@ class Searcher:
             for i, (point, repeats) in enumerate(page)
         ]
         return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept))
+
+    def _sparse_weight(self, query: str) -> float | None:
+        """The keyword channel's fusion weight for this query, if not the usual one: less for
+        an English question (its words rarely occur in Danish answers), more for a few bare
+        search words (Settings.sparse_weight_english, sparse_weight_keywords)."""
+        if surely_english(query):
+            return self.index.settings.sparse_weight_english
+        if looks_like_keywords(query):
+            return self.index.settings.sparse_weight_keywords
+        return None
 
     def _hit(self, rank: int, point: StoredPoint, query: str, repeats: int = 0) -> Hit:
         chunk = point.chunk()
