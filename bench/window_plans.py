@@ -47,6 +47,8 @@ PLANS = {
     "words-45-whole-up-to-120": WindowPlan(words=45, whole_up_to=120),
     "words-90-whole-up-to-120": WindowPlan(words=90, whole_up_to=120),
     "one-vector": WindowPlan(whole_up_to=10**9),  # the whole passage, one embedding
+    # the 90-word windows and every sentence of at least 8 words on its own besides
+    "words-90-plus-sentences": WindowPlan(sentences_from=8),
 }
 BATCH = 256
 MODES = ("hybrid", "dense")

@@ -47,7 +47,16 @@ def test_a_short_passage_is_one_window_under_a_whole_passage_plan():
     assert len(window_inputs(_chunk(text), WindowPlan(words=45, whole_up_to=80))) > 1
 
 
+def test_a_sentence_plan_adds_each_long_enough_sentence_as_a_window_of_its_own():
+    sentences = _sentences(12) + ["Kort sætning her."]  # 120 words and one of three
+    text = " ".join(sentences)
+    plain = window_inputs(_chunk(text))
+    both = window_inputs(_chunk(text), WindowPlan(sentences_from=8))
+    assert both[: len(plain)] == plain  # the usual windows first, unchanged
+    assert both[len(plain) :] == [f"Rammeaftale om takster\n{s}" for s in sentences[:12]]
+
+
 def test_the_default_plan_is_the_one_indexes_are_built_with():
     text = " ".join(_sentences(24))
     assert window_inputs(_chunk(text)) == window_inputs(_chunk(text), DEFAULT_PLAN)
-    assert WindowPlan(words=90, overlap=True, whole_up_to=0) == DEFAULT_PLAN
+    assert WindowPlan(words=90, overlap=True, whole_up_to=0, sentences_from=0) == DEFAULT_PLAN
