@@ -49,6 +49,8 @@ PLANS = {
     "one-vector": WindowPlan(whole_up_to=10**9),  # the whole passage, one embedding
     # the 90-word windows and every sentence of at least 8 words on its own besides
     "words-90-plus-sentences": WindowPlan(sentences_from=8),
+    # the 90-word windows read after the title and the section path, not the title alone
+    "words-90-section-context": WindowPlan(section_context=True),
 }
 BATCH = 256
 MODES = ("hybrid", "dense")

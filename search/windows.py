@@ -14,7 +14,9 @@ Window size, measured on all three development sets over one index of 7,290 pass
 words, or one vector per passage each lost two or three questions on some set. Each sentence
 of ≥ 8 words as a window of its own besides (6.6 windows, 1.87× the work) moved no question
 into or out of a hybrid top five and lowered MRR on dev and the help (0.793 → 0.743, 0.552 →
-0.525).
+0.525). The section path after the title in each window's context, not the title alone,
+cost holdout three questions from the hybrid top five (0.889 → 0.822; dense alone six): the
+long meeting and chapter headings of minutes and reports outweigh the window's own words.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class WindowPlan:
     overlap: bool = True  # each window starts with the last sentence of the one before
     whole_up_to: int = 0  # passages of at most this many words are one window, whole
     sentences_from: int = 0  # also each sentence of at least this many words, on its own
+    section_context: bool = False  # the section path after the title, before each window
 
 
 DEFAULT_PLAN = WindowPlan()
@@ -75,4 +78,14 @@ def window_inputs(chunk: Chunk, plan: WindowPlan = DEFAULT_PLAN) -> list[str]:
     if plan.sentences_from:
         singles = [t.strip() for t in _SENTENCE_RE.split(chunk.text) if t and t.strip()]
         parts += [t for t in singles if len(t.split()) >= plan.sentences_from and t not in parts]
-    return [f"{chunk.title}\n{w}" for w in parts]
+    context = _section_context(chunk) if plan.section_context else chunk.title
+    return [f"{context}\n{w}" for w in parts]
+
+
+def _section_context(chunk: Chunk) -> str:
+    """The title and the chunk's section path ("Statistiske funktioner > CHI2.TEST"), the
+    title once where the path starts with it."""
+    path = [p.strip() for p in chunk.section.split(" > ") if p.strip()]
+    if path and path[0] == chunk.title:
+        path = path[1:]
+    return " > ".join([chunk.title, *path])

@@ -56,7 +56,20 @@ def test_a_sentence_plan_adds_each_long_enough_sentence_as_a_window_of_its_own()
     assert both[len(plain) :] == [f"Rammeaftale om takster\n{s}" for s in sentences[:12]]
 
 
+def test_a_section_plan_reads_each_window_after_the_title_and_the_section_path():
+    text = " ".join(_sentences(12))
+    chunk = _chunk(text).model_copy(update={"section": "Rammeaftale om takster > Takster > 2024"})
+    inputs = window_inputs(chunk, WindowPlan(section_context=True))
+    assert len(inputs) == len(window_inputs(chunk)) > 1
+    assert all(w.startswith("Rammeaftale om takster > Takster > 2024\n") for w in inputs)
+    other = chunk.model_copy(update={"section": "Bilag 3"})  # a path without the title
+    assert window_inputs(other, WindowPlan(section_context=True))[0].startswith(
+        "Rammeaftale om takster > Bilag 3\n"
+    )
+
+
 def test_the_default_plan_is_the_one_indexes_are_built_with():
     text = " ".join(_sentences(24))
     assert window_inputs(_chunk(text)) == window_inputs(_chunk(text), DEFAULT_PLAN)
     assert WindowPlan(words=90, overlap=True, whole_up_to=0, sentences_from=0) == DEFAULT_PLAN
+    assert not DEFAULT_PLAN.section_context
