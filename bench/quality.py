@@ -2,13 +2,16 @@
 
 Builds (or reuses) one index holding the sample corpus (``corpus/``) and the whole Danish
 LibreOffice help (Debian ``libreoffice-help-da``, fetched by ``fetch_collections.py`` into the
-bench cache), then runs ``ops-search eval`` over the three sets:
+bench cache), then runs ``ops-search eval`` over the four sets:
 
 - ``dev``: ``../shared/eval/dev.jsonl``, 25 questions over the sample corpus;
 - ``holdout``: ``bench/qrels/holdout.jsonl``, 45 held-out questions over the sample corpus;
-- ``libreoffice-da``: ``../shared/eval/libreoffice-da.jsonl``, 40 questions over the help.
+- ``libreoffice-da``: ``../shared/eval/libreoffice-da.jsonl``, 40 questions over the help;
+- ``english-passages``: ``bench/qrels/english-passages.jsonl``, 21 Danish questions whose
+  answers stand on the help's untranslated English pages (Danish questions about English
+  text, a kind the other sets lack).
 
-One index for all three is the harder and truer test: every set's questions compete with
+One index for all of them is the harder and truer test: every set's questions compete with
 the other collection's 5,000 passages, as they would in an organisation's index. The index
 lives in the bench cache (``--data-dir``); running again ingests only what changed, and
 ``--rebuild`` starts it over (after a change to the keyword analysis, the index refuses to
@@ -41,7 +44,8 @@ from fetch_collections import cache_root, collection_folder, fetch  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 SETS = [SHARED / "dev.jsonl", ROOT / "bench" / "qrels" / "holdout.jsonl",
-        SHARED / "libreoffice-da.jsonl"]  # fmt: skip
+        SHARED / "libreoffice-da.jsonl",
+        ROOT / "bench" / "qrels" / "english-passages.jsonl"]  # fmt: skip
 TARGET_R5, TARGET_MRR = 0.92, 0.80
 EXE = ROOT / ".venv" / "bin" / "ops-search"
 

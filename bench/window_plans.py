@@ -4,7 +4,7 @@ Each passage is embedded as overlapping sentence windows (``search.windows``), m
 ingest costs. This bench takes the passages of the
 quality index (``bench/quality.py``: the sample corpus and the whole Danish LibreOffice help),
 builds one index per window plan from them (same passages, same keyword vectors; only the
-windows differ), and evaluates each in hybrid and dense mode on the three sets.
+windows differ), and evaluates each in hybrid and dense mode on every development set.
 
 Cost is counted, not timed, so the machine's load cannot blur it: windows per passage and model
 tokens per passage (the encoder's work grows with the tokens it reads), each also as a ratio to

@@ -78,6 +78,10 @@ class Searcher:
         if sparse is not None and not sparse.indices:
             sparse = None  # only stopwords: hybrid falls back to dense alone
         weight = None if request.mode != "hybrid" or sparse is None else self._sparse_weight(query)
+        # A Danish question also asks the English passages apart (Settings.english_passage_weight).
+        english = self.index.settings.english_passage_weight or None
+        if request.mode != "hybrid" or sparse is None or surely_english(query):
+            english = None
         wanted = request.offset + request.limit
         # Ask for more than shown: duplicates and per-document caps remove some. When they
         # removed so many that the page is short (boilerplate on hundreds of pages), ask once
@@ -91,6 +95,7 @@ class Searcher:
                 limit=fetch,
                 filters=request.filters,
                 sparse_weight=weight,
+                english_weight=english,
             )
             kept = _distinct(points, request.per_document)
             if len(kept) >= wanted or len(points) < fetch or attempt:

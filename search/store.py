@@ -66,6 +66,7 @@ from search.store_types import (
     KEYWORD_FIELDS,
     SCHEMA_VERSION,
     SPARSE,
+    Cond,
     Engine,
     EngineLocked,
     EngineName,
@@ -88,6 +89,7 @@ __all__ = [
 
 INFO_FILE = "index.json"
 UPSERT_BATCH = 256
+ENGLISH = "en"  # the language code chunks carry for English
 _TIE_MARGIN = 4  # extra results fetched so ties at the limit are cut by id, the same everywhere
 # Each hybrid prefetch holds max(limit, PREFETCH_MIN) passages. Fusing deeper lists (4 × limit)
 # moved one question of 110 by one rank (10th → 9th) on the three development sets and cost
@@ -446,13 +448,17 @@ class Store:
         filters: Filters | None = None,
         prefetch_limit: int | None = None,
         sparse_weight: float | None = None,
+        english_weight: float | None = None,
     ) -> list[StoredPoint]:
         """Ranked chunks. ``dense`` is one ``(dim,)`` query vector; a chunk's dense score is its
         best window's cosine (max-sim). ``hybrid`` fuses the dense and sparse channels with
         weighted RRF (settings rrf_k, dense_weight, sparse_weight; either channel may be
         missing/empty: then it ranks by the other alone, still on the RRF score scale).
         ``sparse_weight`` replaces the setting's for this query (a query the keyword channel
-        serves less well, see :class:`search.query.Searcher`)."""
+        serves less well, see :class:`search.query.Searcher`). ``english_weight`` adds to a
+        hybrid search a third list at that weight: the dense query among English passages
+        only (unless the filters exclude English), so that a Danish question meets the answer
+        on an untranslated English page."""
         engine = self._e()
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -481,6 +487,11 @@ class Store:
         cfg = self._settings
         if sparse_weight is not None and not sparse_weight > 0:
             raise ValueError("sparse_weight must be positive")
+        if english_weight is not None and not english_weight > 0:
+            raise ValueError("english_weight must be positive")
+        english_conds = None
+        if english_weight and mode == "hybrid" and dense_list is not None:
+            english_conds = _english_only(conds, filters)
         fetch = limit + _TIE_MARGIN
         pl = max(prefetch_limit or PREFETCH_MIN, fetch)
         hits = engine.search(
@@ -490,8 +501,14 @@ class Store:
             limit=fetch,
             prefetch_limit=pl,
             ef=max(cfg.hnsw_ef, fetch),
-            rrf=Rrf(cfg.rrf_k, cfg.dense_weight, sparse_weight or cfg.sparse_weight),
+            rrf=Rrf(
+                cfg.rrf_k,
+                cfg.dense_weight,
+                sparse_weight or cfg.sparse_weight,
+                english_weight or 0.0,
+            ),
             conds=conds,
+            english_conds=english_conds,
         )
         hits.sort(key=lambda h: (-h[1], h[0]))
         return [StoredPoint(id=i, score=s, payload=p) for i, s, p in hits[:limit]]
@@ -547,6 +564,13 @@ class Store:
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
+
+
+def _english_only(conds: list[Cond], filters: Filters | None) -> list[Cond] | None:
+    """``conds`` restricted to English passages, or None when the filters leave none."""
+    if filters is not None and filters.lang and ENGLISH not in filters.lang:
+        return None
+    return [c for c in conds if c[:2] != ("any", "lang")] + [("any", "lang", [ENGLISH])]
 
 
 def _point_id(value: str) -> str:

@@ -164,7 +164,9 @@ class ClientEngine:
     def flush(self, force: bool = True) -> None:
         pass  # local mode persists on every write; the server acknowledges after its WAL
 
-    def search(self, *, dense, sparse, mode, limit, prefetch_limit, ef, rrf, conds):
+    def search(
+        self, *, dense, sparse, mode, limit, prefetch_limit, ef, rrf, conds, english_conds=None
+    ):
         m = self._m
         flt = self._filter(conds)
         # Local mode searches exactly and warns that search params have no effect.
@@ -197,6 +199,17 @@ class ClientEngine:
                 weights.append(rrf.sparse_weight)
                 prefetch.append(
                     m.Prefetch(query=sparse_q, using=SPARSE, limit=prefetch_limit, filter=flt)
+                )
+            if dense is not None and english_conds is not None:
+                weights.append(rrf.english_weight)
+                prefetch.append(
+                    m.Prefetch(
+                        query=dense,
+                        using=DENSE,
+                        limit=prefetch_limit,
+                        filter=self._filter(english_conds),
+                        params=dense_params,
+                    )
                 )
             fusion = m.RrfQuery(rrf=m.Rrf(k=rrf.k, weights=weights))
             kwargs = {"prefetch": prefetch, "query": fusion}

@@ -121,7 +121,9 @@ class EdgeEngine:
             self._shard.flush()
             self._last_flush = time.monotonic()
 
-    def search(self, *, dense, sparse, mode, limit, prefetch_limit, ef, rrf, conds):
+    def search(
+        self, *, dense, sparse, mode, limit, prefetch_limit, ef, rrf, conds, english_conds=None
+    ):
         qe = self._qe
         flt = self._filter(conds)
         dense_params = qe.SearchParams(hnsw_ef=ef)
@@ -163,6 +165,16 @@ class EdgeEngine:
                             qe.SparseVector(sparse.indices, sparse.values), using=SPARSE
                         ),
                         filter=flt,
+                    )
+                )
+            if dense is not None and english_conds is not None:
+                weights.append(rrf.english_weight)
+                prefetches.append(
+                    qe.Prefetch(
+                        limit=prefetch_limit,
+                        query=qe.Query.Nearest(dense, using=DENSE),
+                        params=dense_params,
+                        filter=self._filter(english_conds),
                     )
                 )
             req = qe.QueryRequest(

@@ -7,12 +7,41 @@ import pytest
 
 from search.index import Index
 from search.query import Searcher, SearchRequest
-from search.store import Filters, rrf_score
+from search.store import PREFETCH_MIN, Filters, rrf_score
+from tests.conftest import quiet_reporter
+
+# An untranslated English page beside the Danish corpus, as real help collections have them.
+ENGLISH_PAGE = """<html lang="en"><head><title>Rates under the framework agreement</title></head>
+<body><h1>Rates under the framework agreement</h1>
+<p>The framework agreement sets the rates that municipalities pay the operators of residential
+care homes. Rates are revised once a year by the municipal contact council, and an operator
+may appeal a revised rate within four weeks.</p>
+<p>Operators publish their rates on the national register of social services, so that every
+municipality buying a place sees the same price for the same service.</p>
+</body></html>
+"""
 
 
 @pytest.fixture(scope="module")
 def searcher(corpus_index, embedder):
     index = Index.open(corpus_index, role="test", embedder=embedder)
+    yield Searcher(index)
+    index.close()
+
+
+@pytest.fixture(scope="module")
+def mixed_searcher(corpus_index, embedder, tmp_path_factory):
+    """The corpus index with one English page added."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("mixed")
+    shutil.copytree(corpus_index.data_dir, root / "data")
+    page = root / "rates.html"
+    page.write_text(ENGLISH_PAGE, encoding="utf-8")
+    settings = corpus_index.model_copy(update={"data_dir": root / "data"})
+    index = Index.open(settings, role="test", embedder=embedder)
+    summary = index.ingest([page], quiet_reporter())
+    assert summary.ingested == 1, summary
     yield Searcher(index)
     index.close()
 
@@ -60,17 +89,24 @@ def test_english_query_finds_danish_text(searcher):
     assert any("DEKRA" in h.text for h in hits[:3])
 
 
-def _fused(searcher, query: str, sparse_weight: float) -> dict[str, float]:
-    """The weighted RRF score each passage gets from the two channels' own rankings, with the
-    keyword channel weighted ``sparse_weight`` (as many candidates as the search fetches)."""
+def _fused(
+    searcher, query: str, sparse_weight: float, english_weight: float | None = None
+) -> dict[str, float]:
+    """The weighted RRF score each passage gets from the channels' own rankings, with the
+    keyword channel weighted ``sparse_weight`` and, given ``english_weight``, the dense query
+    among English passages as a third list (each list as deep as the engine's prefetch)."""
     index = searcher.index
     s = index.settings
     dense = searcher._embed_query(query)
     sparse = index.sparse.encode_query(query)
+    lists = [(s.dense_weight, dense, None, "dense", None),
+             (sparse_weight, None, sparse, "sparse", None)]  # fmt: skip
+    if english_weight:
+        lists.append((english_weight, dense, None, "dense", Filters(lang=["en"])))
     fused: dict[str, float] = {}
-    for weight, d, sp, mode in ((s.dense_weight, dense, None, "dense"),
-                                (sparse_weight, None, sparse, "sparse")):  # fmt: skip
-        for pos, point in enumerate(index.store.query(dense=d, sparse=sp, mode=mode, limit=120)):
+    for weight, d, sp, mode, flt in lists:
+        found = index.store.query(dense=d, sparse=sp, mode=mode, limit=PREFETCH_MIN, filters=flt)
+        for pos, point in enumerate(found):
             fused[point.id] = fused.get(point.id, 0.0) + rrf_score(pos, weight, s.rrf_k)
     return fused
 
@@ -105,6 +141,42 @@ def test_the_keyword_channel_is_weighed_by_the_kind_of_query(searcher, query, we
     for name in set(names) - {weight_name}:
         assert any(abs(fused[weight_name][h.chunk_id] - fused[name][h.chunk_id]) > 1e-2
                    for h in hits), name  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "query, asks_english",
+    [
+        ("Hvor længe har en leverandør til at klage over en ny takst?", True),
+        ("How long does an operator have to appeal a revised rate?", False),
+    ],
+)
+def test_a_danish_question_also_asks_the_english_passages_apart(
+    mixed_searcher, query, asks_english
+):
+    """A question that is not surely English fuses a third list, the dense query among English
+    passages alone (Settings.english_passage_weight); an English question needs none."""
+    s = mixed_searcher.index.settings
+    weight = s.sparse_weight_english if not asks_english else s.sparse_weight
+    assert s.english_passage_weight > 0
+    three = _fused(mixed_searcher, query, weight, s.english_passage_weight)
+    two = _fused(mixed_searcher, query, weight)
+    expected, other = (three, two) if asks_english else (two, three)
+    hits = mixed_searcher.search(SearchRequest(query=query, mode="hybrid", limit=10)).hits
+    assert hits
+    for hit in hits:
+        mine, theirs = expected[hit.chunk_id], other.get(hit.chunk_id, 0.0)
+        assert abs(hit.score - mine) <= abs(hit.score - theirs), hit.rank
+        assert hit.score == pytest.approx(mine, abs=2e-3), hit.rank
+    assert any(abs(three[h.chunk_id] - two.get(h.chunk_id, 0.0)) > 1e-2 for h in hits)
+    # The English page answers both; the Danish question meets it only through the third
+    # list (e5 ranks it below the corpus's Danish passages about rates).
+    assert any(h.lang == "en" for h in hits)
+
+
+def test_a_danish_only_filter_leaves_the_english_passages_out(mixed_searcher):
+    query = "Hvor længe har en leverandør til at klage over en ny takst?"
+    hits = search(mixed_searcher, query, limit=10, filters=Filters(lang=["da"]))
+    assert hits and all(h.lang == "da" for h in hits)
 
 
 @pytest.mark.parametrize(

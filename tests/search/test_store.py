@@ -16,6 +16,7 @@ import sys
 import textwrap
 import uuid
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -426,6 +427,49 @@ def test_hybrid_scores_are_weighted_rrf_of_the_channel_ranks(fresh):
             best = sorted(expected.values(), reverse=True)[:8]
             assert [h.score for h in hits] == pytest.approx(best, rel=1e-5), case
     store.close()
+
+
+@pytest.mark.parametrize("filters", [None, Filters(collection=["offentlig"])])
+def test_an_english_weight_fuses_a_third_list_of_english_passages_alone(store, filters):
+    s = Settings()
+    pl, weight = 12, 0.4
+    for i in (2, 21):  # a query near a Danish chunk and one near an English chunk
+        dense, sparse = query_vectors(i)
+        english = replace(filters or Filters(), lang=["en"])
+        expected: dict[str, float] = {}
+        lists = (
+            (dense, None, "dense", s.dense_weight, filters),
+            (None, sparse, "sparse", s.sparse_weight, filters),
+            (dense, None, "dense", weight, english),
+        )
+        for d, sp, mode, w, flt in lists:
+            found = store.query(dense=d, sparse=sp, mode=mode, limit=pl, filters=flt)
+            for pos, hit in enumerate(found):
+                expected[hit.id] = expected.get(hit.id, 0.0) + rrf_score(pos, w, s.rrf_k)
+        hits = store.query(
+            dense=dense, sparse=sparse, mode="hybrid", limit=8, prefetch_limit=pl,
+            filters=filters, english_weight=weight,
+        )  # fmt: skip
+        assert [h.score for h in hits] == pytest.approx(
+            sorted(expected.values(), reverse=True)[:8], rel=1e-5
+        ), i
+        for hit in hits:
+            assert hit.score == pytest.approx(expected[hit.id], rel=1e-5), i
+        plain = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=8, filters=filters)
+        assert [h.score for h in plain] != [h.score for h in hits]  # else it could not tell
+
+
+def test_an_english_weight_adds_nothing_when_the_filters_exclude_english(store):
+    dense, sparse = query_vectors(2)
+    danish = Filters(lang=["da"])
+    plain = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=8, filters=danish)
+    weighted = store.query(
+        dense=dense, sparse=sparse, mode="hybrid", limit=8, filters=danish, english_weight=0.4
+    )
+    assert [(h.id, h.score) for h in weighted] == [(h.id, h.score) for h in plain]
+    assert all(BY_ID[h.id].lang == "da" for h in weighted)
+    with pytest.raises(ValueError, match="english_weight"):
+        store.query(dense=dense, sparse=sparse, mode="hybrid", limit=4, english_weight=-1.0)
 
 
 def test_hybrid_query_with_an_empty_sparse_vector_ranks_by_dense_alone(store):
