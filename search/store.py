@@ -567,8 +567,10 @@ class Store:
 
 
 def _english_only(conds: list[Cond], filters: Filters | None) -> list[Cond] | None:
-    """``conds`` restricted to English passages, or None when the filters leave none."""
-    if filters is not None and filters.lang and ENGLISH not in filters.lang:
+    """``conds`` restricted to English passages, or None when the filters leave none or
+    nothing else (then the other lists hold English passages alone already)."""
+    wanted = set(filters.lang) if filters is not None and filters.lang else None
+    if wanted is not None and (ENGLISH not in wanted or wanted == {ENGLISH}):
         return None
     return [c for c in conds if c[:2] != ("any", "lang")] + [("any", "lang", [ENGLISH])]
 

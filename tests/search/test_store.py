@@ -429,7 +429,9 @@ def test_hybrid_scores_are_weighted_rrf_of_the_channel_ranks(fresh):
     store.close()
 
 
-@pytest.mark.parametrize("filters", [None, Filters(collection=["offentlig"])])
+@pytest.mark.parametrize(
+    "filters", [None, Filters(collection=["offentlig"]), Filters(lang=["da", "en"])]
+)
 def test_an_english_weight_fuses_a_third_list_of_english_passages_alone(store, filters):
     s = Settings()
     pl, weight = 12, 0.4
@@ -459,15 +461,18 @@ def test_an_english_weight_fuses_a_third_list_of_english_passages_alone(store, f
         assert [h.score for h in plain] != [h.score for h in hits]  # else it could not tell
 
 
-def test_an_english_weight_adds_nothing_when_the_filters_exclude_english(store):
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_an_english_weight_adds_nothing_when_the_filters_ask_one_language(store, lang):
+    """Only Danish: no English passage may come back. Only English: the other lists hold
+    English passages alone already."""
     dense, sparse = query_vectors(2)
-    danish = Filters(lang=["da"])
-    plain = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=8, filters=danish)
+    one = Filters(lang=[lang])
+    plain = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=8, filters=one)
     weighted = store.query(
-        dense=dense, sparse=sparse, mode="hybrid", limit=8, filters=danish, english_weight=0.4
+        dense=dense, sparse=sparse, mode="hybrid", limit=8, filters=one, english_weight=0.4
     )
     assert [(h.id, h.score) for h in weighted] == [(h.id, h.score) for h in plain]
-    assert all(BY_ID[h.id].lang == "da" for h in weighted)
+    assert weighted and all(BY_ID[h.id].lang == lang for h in weighted)
     with pytest.raises(ValueError, match="english_weight"):
         store.query(dense=dense, sparse=sparse, mode="hybrid", limit=4, english_weight=-1.0)
 
