@@ -9,7 +9,7 @@ bench cache), then runs ``ops-search eval`` over the four sets:
 - ``libreoffice-da``: ``../shared/eval/libreoffice-da.jsonl``, 40 questions over the help;
 - ``english-passages``: ``bench/qrels/english-passages.jsonl``, 21 Danish questions whose
   answers stand on the help's untranslated English pages (Danish questions about English
-  text, a kind the other sets lack).
+  text, a kind the other sets lack), and the same 21 asked in English (kind ``english``).
 
 One index for all of them is the harder and truer test: every set's questions compete with
 the other collection's 5,000 passages, as they would in an organisation's index. The index
