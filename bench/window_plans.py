@@ -51,6 +51,8 @@ PLANS = {
     "words-90-plus-sentences": WindowPlan(sentences_from=8),
     # the 90-word windows read after the title and the section path, not the title alone
     "words-90-section-context": WindowPlan(section_context=True),
+    # the 90-word windows and, for a passage of several, the whole passage as one more
+    "words-90-plus-whole": WindowPlan(whole_too=True),
 }
 BATCH = 256
 MODES = ("hybrid", "dense")

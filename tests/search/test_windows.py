@@ -68,8 +68,17 @@ def test_a_section_plan_reads_each_window_after_the_title_and_the_section_path()
     )
 
 
+def test_a_whole_too_plan_adds_the_whole_passage_when_it_has_several_windows():
+    long_text = " ".join(_sentences(12))  # 120 words: two windows
+    plain = window_inputs(_chunk(long_text))
+    both = window_inputs(_chunk(long_text), WindowPlan(whole_too=True))
+    assert both == [*plain, f"Rammeaftale om takster\n{long_text}"]
+    short = " ".join(_sentences(5))  # one window already is the whole passage
+    assert window_inputs(_chunk(short), WindowPlan(whole_too=True)) == window_inputs(_chunk(short))
+
+
 def test_the_default_plan_is_the_one_indexes_are_built_with():
     text = " ".join(_sentences(24))
     assert window_inputs(_chunk(text)) == window_inputs(_chunk(text), DEFAULT_PLAN)
     assert WindowPlan(words=90, overlap=True, whole_up_to=0, sentences_from=0) == DEFAULT_PLAN
-    assert not DEFAULT_PLAN.section_context
+    assert not DEFAULT_PLAN.section_context and not DEFAULT_PLAN.whole_too
