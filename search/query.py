@@ -77,11 +77,14 @@ class Searcher:
             return SearchResult([], (time.perf_counter() - started) * 1000, 0)
         if sparse is not None and not sparse.indices:
             sparse = None  # only stopwords: hybrid falls back to dense alone
-        weight = None if request.mode != "hybrid" or sparse is None else self._sparse_weight(query)
-        # A Danish question also asks the English passages apart (Settings.english_passage_weight).
-        english = self.index.settings.english_passage_weight or None
-        if request.mode != "hybrid" or sparse is None or surely_english(query):
-            english = None
+        weight = english = None
+        if request.mode == "hybrid" and sparse is not None:
+            in_english = surely_english(query)
+            weight = self._sparse_weight(query, in_english)
+            # A question not surely English also asks the English passages apart
+            # (Settings.english_passage_weight): its answer may stand on an untranslated page.
+            if not in_english:
+                english = self.index.settings.english_passage_weight or None
         wanted = request.offset + request.limit
         # Ask for more than shown: duplicates and per-document caps remove some. When they
         # removed so many that the page is short (boilerplate on hundreds of pages), ask once
@@ -108,11 +111,11 @@ class Searcher:
         ]
         return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept))
 
-    def _sparse_weight(self, query: str) -> float | None:
+    def _sparse_weight(self, query: str, in_english: bool) -> float | None:
         """The keyword channel's fusion weight for this query, if not the usual one: less for
         an English question (its words rarely occur in Danish answers), more for a few bare
         search words (Settings.sparse_weight_english, sparse_weight_keywords)."""
-        if surely_english(query):
+        if in_english:
             return self.index.settings.sparse_weight_english
         if looks_like_keywords(query):
             return self.index.settings.sparse_weight_keywords

@@ -457,8 +457,8 @@ class Store:
         ``sparse_weight`` replaces the setting's for this query (a query the keyword channel
         serves less well, see :class:`search.query.Searcher`). ``english_weight`` adds to a
         hybrid search a third list at that weight: the dense query among English passages
-        only (unless the filters exclude English), so that a Danish question meets the answer
-        on an untranslated English page."""
+        only (not when the filters ask for one language), so that a Danish question meets the
+        answer on an untranslated English page."""
         engine = self._e()
         if limit < 1:
             raise ValueError("limit must be at least 1")
