@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from ingest.base import Extracted
+from ingest.contents import drop_contents
 from ingest.language import detect_document_language
 from ingest.metadata import document_date, document_type
 from ops_search.models import BLOCK_SEP, Document, Page
@@ -24,7 +25,7 @@ def build_document(path: Path, extracted: Extracted, sha256: str, source: str) -
     parts: list[str] = []
     offset = 0
     blocks = []
-    for block in extracted.blocks:
+    for block in drop_contents(extracted.blocks, extracted.page_count):
         if not block.text:
             continue
         if parts:

@@ -61,17 +61,27 @@ def _in_margin(line: Line, page: PageLayout) -> bool:
 # --- blocks ----------------------------------------------------------------------------------
 
 
+COVER_MIN_PAGES = 4  # below this, page 1's big title heads the document
+
+
 def _font_levels(pages: list[PageLayout]) -> tuple[float, dict[float, int]]:
-    """Body font size (most characters) and heading level per larger size (1 = largest)."""
+    """Body font size (most characters) and heading level per larger size (1 = largest).
+
+    A size found only on the cover (the first page of a document of several) is the cover's
+    lettering, not a level of the document's sections: taken as one, the cover's last line
+    ("Udgivelsesdato: 31.01.2024") became the root of every section path after it."""
     weight: Counter[float] = Counter()
+    seen_on: dict[float, set[int]] = {}
     for page in pages:
         for it in page.items:
             if isinstance(it, Line):
                 weight[it.size] += len(it.text)
+                seen_on.setdefault(it.size, set()).add(page.number)
     if not weight:
         return 0.0, {}
     body = weight.most_common(1)[0][0]
-    bigger = sorted((s for s in weight if s >= body * 1.15), reverse=True)
+    cover = {pages[0].number} if len(pages) >= COVER_MIN_PAGES else set()
+    bigger = sorted((s for s in weight if s >= body * 1.15 and seen_on[s] != cover), reverse=True)
     return body, {size: level for level, size in enumerate(bigger[:4], start=1)}
 
 

@@ -1,0 +1,112 @@
+"""Tables of contents are dropped before chunking; price lists and forms with leaders stay."""
+
+from __future__ import annotations
+
+import io
+
+from ingest.contents import contents_pages, drop_contents, is_leader_entry
+from ops_search.models import Block
+from tests.conftest import read_document
+
+
+def text(page: int, s: str, kind: str = "text", level: int = 0) -> Block:
+    return Block(kind=kind, text=s, page=page, level=level)
+
+
+def test_a_leader_entry_is_a_title_with_dots_and_perhaps_a_page_number():
+    assert is_leader_entry("3.1 Netværk . . . . . . . . . . . 8")
+    assert is_leader_entry("Indledning .................. 3")
+    assert is_leader_entry(". . . . . . . . . . . . . 12")
+    assert not is_leader_entry("Se side 3. Der er flere detaljer i bilaget.")
+    assert not is_leader_entry("Vent... og se.")
+
+
+def test_a_named_contents_page_loses_its_entries_and_keeps_its_prose():
+    foreword = (
+        "Forord. Denne rapport samler erfaringerne fra tre års offentlig-privat samarbejde "
+        "om hjemmepleje i kommunerne i regionen, og den beskriver hvad der virkede."
+    )
+    blocks = [
+        text(1, "Rapport om samarbejde", "heading", 1),
+        text(2, "Indholdsfortegnelse", "heading", 1),
+        text(2, "1 Indledning . . . . . . . . . . . . 3"),
+        text(2, "2 Metode . . . . . . . . . . . . . . 5"),
+        text(2, "2.1 Data . . . . . . . . . . . . . . 6"),
+        text(2, "3 Resultater", "heading", 2),  # an entry the layout split off its leader
+        text(2, "ii"),
+        text(2, foreword),
+        text(3, "1 Indledning", "heading", 1),
+        text(3, "Kommunerne indgik aftalen i 2021 . . . og fulgte den op."),
+    ]
+    assert contents_pages(blocks, page_count=3) == {2}
+    kept = [b.text for b in drop_contents(blocks, page_count=3)]
+    assert kept == [
+        "Rapport om samarbejde",
+        foreword,
+        "1 Indledning",
+        "Kommunerne indgik aftalen i 2021 . . . og fulgte den op.",
+    ]
+
+
+def test_a_contents_listing_continues_onto_the_next_pages():
+    blocks = [text(2, "Indhold", "heading", 1)]
+    for page in (2, 3):
+        blocks += [
+            text(page, f"{page}.{i} Afsnit . . . . . . . . {10 * page + i}") for i in range(4)
+        ]
+    blocks.append(text(4, "4.1 Afsnit . . . . . . . . . 9"))  # one leader line is no listing
+    assert contents_pages(blocks, page_count=40) == {2, 3}
+
+
+def test_an_unnamed_listing_counts_only_when_its_numbers_are_page_numbers():
+    listing = [text(2, f"{i} Kapitel . . . . . . . . . . {2 * i + 1}") for i in range(1, 6)]
+    assert contents_pages(listing, page_count=20) == {2}
+    # A price list has leaders too, but its numbers are no pages of this document.
+    prices = [
+        text(4, "Timepris, hverdage . . . . . . . . . 450"),
+        text(4, "Timepris, weekend . . . . . . . . . 610"),
+        text(4, "Kørsel pr. km . . . . . . . . . . . 4"),
+    ]
+    assert contents_pages(prices, page_count=20) == set()
+    assert drop_contents(prices, page_count=20) == prices
+
+
+def _report_pdf() -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    canv = Canvas(buf, pagesize=A4, invariant=1)
+    canv.setFont("Helvetica-Bold", 26)
+    canv.drawString(72, 700, "Rapport om hjemmepleje")
+    canv.drawString(72, 660, "Udgivet 12.03.2024")
+    canv.showPage()
+    canv.setFont("Helvetica-Bold", 16)
+    canv.drawString(72, 760, "Indhold")
+    canv.setFont("Helvetica", 11)
+    chapters = ["Indledning", "Takster og betaling", "Opfølgning"]
+    for i, title in enumerate(chapters, start=1):
+        canv.drawString(72, 730 - 18 * i, f"{i} {title} " + ". " * 30 + str(i + 2))
+    canv.showPage()
+    for i, title in enumerate(chapters, start=1):
+        canv.setFont("Helvetica-Bold", 16)
+        canv.drawString(72, 760, f"{i} {title}")
+        canv.setFont("Helvetica", 11)
+        canv.drawString(72, 730, f"Kapitel {i} beskriver {title.lower()} i aftalen mellem")
+        canv.drawString(72, 715, "kommunen og leverandøren, og hvordan parterne følger op.")
+        canv.showPage()
+    canv.save()
+    return buf.getvalue()
+
+
+def test_a_pdf_report_indexes_neither_its_contents_nor_its_cover_as_sections(settings, tmp_path):
+    pdf = tmp_path / "rapport.pdf"
+    pdf.write_bytes(_report_pdf())
+    doc = read_document(pdf, settings)
+    assert ". . . ." not in doc.text
+    assert doc.page_text(2).strip() == ""
+    assert "Kapitel 2 beskriver takster og betaling" in " ".join(doc.text.split())
+    headings = [b.text for b in doc.blocks if b.kind == "heading"]
+    # The cover's lettering is no section: the chapters are the top level.
+    assert headings == ["1 Indledning", "2 Takster og betaling", "3 Opfølgning"]
+    assert all(b.level == 1 for b in doc.blocks if b.kind == "heading")
