@@ -9,7 +9,11 @@ bench cache), then runs ``ops-search eval`` over the four sets:
 - ``libreoffice-da``: ``../shared/eval/libreoffice-da.jsonl``, 40 questions over the help;
 - ``english-passages``: ``bench/qrels/english-passages.jsonl``, 21 Danish questions whose
   answers stand on the help's untranslated English pages (Danish questions about English
-  text, a kind the other sets lack), and the same 21 asked in English (kind ``english``).
+  text, a kind the other sets lack), and the same 21 asked in English (kind ``english``);
+- ``debian-edu-manual``: ``bench/qrels/debian-edu-manual.jsonl``, 24 page-exact questions
+  over a real 102-page Danish PDF manual, half of it untranslated English (Debian
+  ``debian-edu-doc-da``, the Bookworm manual), on an index of its own (``--manual-dir``): a
+  passage counts only if its citation covers the answer's page.
 
 One index for all of them is the harder and truer test: every set's questions compete with
 the other collection's 5,000 passages, as they would in an organisation's index. The index
@@ -46,6 +50,8 @@ SHARED = ROOT.parent / "shared" / "eval"
 SETS = [SHARED / "dev.jsonl", ROOT / "bench" / "qrels" / "holdout.jsonl",
         SHARED / "libreoffice-da.jsonl",
         ROOT / "bench" / "qrels" / "english-passages.jsonl"]  # fmt: skip
+MANUAL_SET = ROOT / "bench" / "qrels" / "debian-edu-manual.jsonl"
+MANUAL_FILE = "debian-edu-bookworm-manual.pdf"
 TARGET_R5, TARGET_MRR = 0.92, 0.80
 EXE = ROOT / ".venv" / "bin" / "ops-search"
 
@@ -94,6 +100,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, help="bench cache (see fetch_collections.py)")
     parser.add_argument("--data-dir", type=Path, help="the index (default: CACHE/quality)")
+    parser.add_argument("--manual-dir", type=Path,
+                        help="the manual's index (default: CACHE/quality/manual)")  # fmt: skip
     parser.add_argument("--rebuild", action="store_true", help="ingest everything again")
     parser.add_argument("--skip-build", action="store_true", help="evaluate the index as it is")
     parser.add_argument("--json", type=Path, dest="out", help="write the tables here")
@@ -109,6 +117,15 @@ def main() -> None:
         seconds = build(data_dir, cache_dir, [ROOT / "corpus", help_root], args.rebuild)
         print(f"index at {data_dir}: built or brought up to date in {seconds:.0f} s\n")
     tables = evaluate(data_dir, cache_dir, SETS)
+    manual_dir = args.manual_dir or cache / "quality" / "manual"
+    if not args.skip_build:
+        manual_root = collection_folder(cache, "danish-pdfs")
+        if not manual_root.exists():
+            fetch(cache, "danish-pdfs")
+        # The same embedding cache as the main index: one model, one cache.
+        seconds = build(manual_dir, cache_dir, [manual_root / MANUAL_FILE], args.rebuild)
+        print(f"index at {manual_dir}: built or brought up to date in {seconds:.0f} s\n")
+    tables.update(evaluate(manual_dir, cache_dir, [MANUAL_SET]))
     print("\n".join(verdicts(tables)))
     if args.out:
         args.out.write_text(json.dumps(tables, indent=2))

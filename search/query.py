@@ -77,14 +77,19 @@ class Searcher:
             return SearchResult([], (time.perf_counter() - started) * 1000, 0)
         if sparse is not None and not sparse.indices:
             sparse = None  # only stopwords: hybrid falls back to dense alone
-        weight = english = None
+        weight = english = english_sparse = english_sparse_weight = None
         if request.mode == "hybrid" and sparse is not None:
             in_english = surely_english(query)
             weight = self._sparse_weight(query, in_english)
-            # A question not surely English also asks the English passages apart
-            # (Settings.english_passage_weight): its answer may stand on an untranslated page.
+            # A question not surely English also asks the English passages apart, by meaning
+            # and by its words stemmed as English (Settings.english_passage_weight,
+            # english_keyword_weight): its answer may stand on an untranslated page.
             if not in_english:
-                english = self.index.settings.english_passage_weight or None
+                settings = self.index.settings
+                english = settings.english_passage_weight or None
+                english_sparse_weight = settings.english_keyword_weight or None
+                if english and english_sparse_weight:
+                    english_sparse = self.index.sparse.encode_query_english(query)
         wanted = request.offset + request.limit
         # Ask for more than shown: duplicates and per-document caps remove some. When they
         # removed so many that the page is short (boilerplate on hundreds of pages), ask once
@@ -99,6 +104,8 @@ class Searcher:
                 filters=request.filters,
                 sparse_weight=weight,
                 english_weight=english,
+                english_sparse=english_sparse,
+                english_sparse_weight=english_sparse_weight,
             )
             kept = _distinct(points, request.per_document)
             if len(kept) >= wanted or len(points) < fetch or attempt:

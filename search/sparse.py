@@ -416,6 +416,16 @@ class SparseEncoder:
             weights[term_id(term, _PLAIN)] = 1.0
         return _vector(weights)
 
+    def encode_query_english(self, text: str) -> SparseVector:
+        """The query analysed as English only, as the English passages are (no thesaurus):
+        a Danish question's names and terms ("tjener", "LTSP") stemmed the way an English
+        passage that holds them was stemmed."""
+        plain, folded = _streams(text, self.splitter, ENGLISH)
+        weights: dict[int, float] = {term_id(t, _FOLDED): self.fold_weight for t in folded}
+        for term in plain:
+            weights[term_id(term, _PLAIN)] = 1.0
+        return _vector(weights)
+
     def _synonym_terms(
         self, danish_stems: list[str], plain: set[str]
     ) -> dict[tuple[str, str], float]:

@@ -449,6 +449,8 @@ class Store:
         prefetch_limit: int | None = None,
         sparse_weight: float | None = None,
         english_weight: float | None = None,
+        english_sparse: SparseVector | None = None,
+        english_sparse_weight: float | None = None,
     ) -> list[StoredPoint]:
         """Ranked chunks. ``dense`` is one ``(dim,)`` query vector; a chunk's dense score is its
         best window's cosine (max-sim). ``hybrid`` fuses the dense and sparse channels with
@@ -458,7 +460,9 @@ class Store:
         serves less well, see :class:`search.query.Searcher`). ``english_weight`` adds to a
         hybrid search a third list at that weight: the dense query among English passages
         only (not when the filters ask for one language), so that a Danish question meets the
-        answer on an untranslated English page."""
+        answer on an untranslated English page; ``english_sparse`` at
+        ``english_sparse_weight`` adds a fourth with it: the query's English keywords (English
+        stems, as the English passages are analysed) among English passages only."""
         engine = self._e()
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -489,9 +493,16 @@ class Store:
             raise ValueError("sparse_weight must be positive")
         if english_weight is not None and not english_weight > 0:
             raise ValueError("english_weight must be positive")
+        if english_sparse_weight is not None and not english_sparse_weight > 0:
+            raise ValueError("english_sparse_weight must be positive")
         english_conds = None
         if english_weight and mode == "hybrid" and dense_list is not None:
             english_conds = _english_only(conds, filters)
+        english_sparse_q = None
+        if english_conds is not None and english_sparse is not None and english_sparse_weight:
+            english_sparse_q = _check_sparse(english_sparse)
+            if not english_sparse_q.indices:
+                english_sparse_q = None
         fetch = limit + _TIE_MARGIN
         pl = max(prefetch_limit or PREFETCH_MIN, fetch)
         hits = engine.search(
@@ -506,9 +517,11 @@ class Store:
                 cfg.dense_weight,
                 sparse_weight or cfg.sparse_weight,
                 english_weight or 0.0,
+                english_sparse_weight or 0.0,
             ),
             conds=conds,
             english_conds=english_conds,
+            english_sparse=english_sparse_q,
         )
         hits.sort(key=lambda h: (-h[1], h[0]))
         return [StoredPoint(id=i, score=s, payload=p) for i, s, p in hits[:limit]]

@@ -165,7 +165,18 @@ class ClientEngine:
         pass  # local mode persists on every write; the server acknowledges after its WAL
 
     def search(
-        self, *, dense, sparse, mode, limit, prefetch_limit, ef, rrf, conds, english_conds=None
+        self,
+        *,
+        dense,
+        sparse,
+        mode,
+        limit,
+        prefetch_limit,
+        ef,
+        rrf,
+        conds,
+        english_conds=None,
+        english_sparse=None,
     ):
         m = self._m
         flt = self._filter(conds)
@@ -209,6 +220,18 @@ class ClientEngine:
                         limit=prefetch_limit,
                         filter=self._filter(english_conds),
                         params=dense_params,
+                    )
+                )
+            if english_sparse is not None and english_conds is not None:
+                weights.append(rrf.english_sparse_weight)
+                prefetch.append(
+                    m.Prefetch(
+                        query=m.SparseVector(
+                            indices=english_sparse.indices, values=english_sparse.values
+                        ),
+                        using=SPARSE,
+                        limit=prefetch_limit,
+                        filter=self._filter(english_conds),
                     )
                 )
             fusion = m.RrfQuery(rrf=m.Rrf(k=rrf.k, weights=weights))

@@ -122,7 +122,18 @@ class EdgeEngine:
             self._last_flush = time.monotonic()
 
     def search(
-        self, *, dense, sparse, mode, limit, prefetch_limit, ef, rrf, conds, english_conds=None
+        self,
+        *,
+        dense,
+        sparse,
+        mode,
+        limit,
+        prefetch_limit,
+        ef,
+        rrf,
+        conds,
+        english_conds=None,
+        english_sparse=None,
     ):
         qe = self._qe
         flt = self._filter(conds)
@@ -174,6 +185,18 @@ class EdgeEngine:
                         limit=prefetch_limit,
                         query=qe.Query.Nearest(dense, using=DENSE),
                         params=dense_params,
+                        filter=self._filter(english_conds),
+                    )
+                )
+            if english_sparse is not None and english_conds is not None:
+                weights.append(rrf.english_sparse_weight)
+                prefetches.append(
+                    qe.Prefetch(
+                        limit=prefetch_limit,
+                        query=qe.Query.Nearest(
+                            qe.SparseVector(english_sparse.indices, english_sparse.values),
+                            using=SPARSE,
+                        ),
                         filter=self._filter(english_conds),
                     )
                 )

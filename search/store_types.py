@@ -161,12 +161,13 @@ def _collections(chosen: list[str] | None, visible: frozenset[str] | None) -> se
 
 class Rrf(NamedTuple):
     """Hybrid fusion parameters; the weights go with the prefetches in order (dense, sparse,
-    and the dense list among English passages when the search has one)."""
+    then the dense and the keyword list among English passages when the search has them)."""
 
     k: int
     dense_weight: float
     sparse_weight: float
     english_weight: float = 0.0
+    english_sparse_weight: float = 0.0
 
 
 @dataclass
@@ -196,8 +197,10 @@ class Engine(Protocol):
         ef: int,
         rrf: Rrf,
         conds: list[Cond],
-        # hybrid only: also the dense query among the points these conditions match
+        # hybrid only: also the dense query among the points these conditions match, and
+        # english_sparse (the query's English keywords) among them too
         english_conds: list[Cond] | None = None,
+        english_sparse: SparseVector | None = None,
     ) -> list[tuple[str, float, dict]]: ...
     def count(self, conds: list[Cond]) -> int: ...
     def facet(self, key: str, conds: list[Cond], limit: int) -> dict[str, int]: ...

@@ -90,11 +90,16 @@ def test_english_query_finds_danish_text(searcher):
 
 
 def _fused(
-    searcher, query: str, sparse_weight: float, english_weight: float | None = None
+    searcher,
+    query: str,
+    sparse_weight: float,
+    english_weight: float | None = None,
+    english_keyword_weight: float | None = None,
 ) -> dict[str, float]:
     """The weighted RRF score each passage gets from the channels' own rankings, with the
     keyword channel weighted ``sparse_weight`` and, given ``english_weight``, the dense query
-    among English passages as a third list (each list as deep as the engine's prefetch)."""
+    among English passages as a third list, given ``english_keyword_weight`` too the query's
+    English keywords among them as a fourth (each list as deep as the engine's prefetch)."""
     index = searcher.index
     s = index.settings
     dense = searcher._embed_query(query)
@@ -103,6 +108,9 @@ def _fused(
              (sparse_weight, None, sparse, "sparse", None)]  # fmt: skip
     if english_weight:
         lists.append((english_weight, dense, None, "dense", Filters(lang=["en"])))
+    if english_weight and english_keyword_weight:
+        english = index.sparse.encode_query_english(query)
+        lists.append((english_keyword_weight, None, english, "sparse", Filters(lang=["en"])))
     fused: dict[str, float] = {}
     for weight, d, sp, mode, flt in lists:
         found = index.store.query(dense=d, sparse=sp, mode=mode, limit=PREFETCH_MIN, filters=flt)
@@ -153,12 +161,15 @@ def test_the_keyword_channel_is_weighed_by_the_kind_of_query(searcher, query, we
 def test_a_danish_question_also_asks_the_english_passages_apart(
     mixed_searcher, query, asks_english
 ):
-    """A question that is not surely English fuses a third list, the dense query among English
-    passages alone (Settings.english_passage_weight); an English question needs none."""
+    """A question that is not surely English fuses two more lists among English passages
+    alone: the dense query (Settings.english_passage_weight) and its keywords analysed as
+    English (english_keyword_weight); an English question needs neither."""
     s = mixed_searcher.index.settings
     weight = s.sparse_weight_english if not asks_english else s.sparse_weight
-    assert s.english_passage_weight > 0
-    three = _fused(mixed_searcher, query, weight, s.english_passage_weight)
+    assert s.english_passage_weight > 0 and s.english_keyword_weight > 0
+    three = _fused(
+        mixed_searcher, query, weight, s.english_passage_weight, s.english_keyword_weight
+    )
     two = _fused(mixed_searcher, query, weight)
     expected, other = (three, two) if asks_english else (two, three)
     hits = mixed_searcher.search(SearchRequest(query=query, mode="hybrid", limit=10)).hits

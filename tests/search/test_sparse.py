@@ -282,3 +282,18 @@ def test_surely_english_holds_for_english_questions_only():
     # Keyword queries are too short to tell, whatever their words look like.
     assert not surely_english("pakkemodel takster")
     assert not surely_danish("How do I email a spreadsheet to someone who only has Excel?")
+
+
+def test_a_danish_question_meets_an_english_passage_through_its_english_keywords(sparse_encoder):
+    """A name in a Danish question is stemmed as Danish ("tjener" → "tjen"); the English
+    passage that holds it was stemmed as English, so only the question's English analysis
+    (the hybrid search's list among English passages) meets it."""
+    passage = sparse_encoder.encode_passage(
+        "A Skolelinux network needs one main server (hostname tjener, which means server).", "en"
+    )
+    question = "Hvad betyder værtsnavnet tjener, som hovedserveren får?"
+    assert _score(sparse_encoder.encode_query(question), passage) == 0
+    assert _score(sparse_encoder.encode_query_english(question), passage) > 0
+    # Only the English analysis: no thesaurus synonyms, no Danish stems.
+    assert "tjen" not in sparse_encoder.terms(question, "en")
+    assert sparse_encoder.encode_query_english("hvad er det").indices == []

@@ -461,6 +461,51 @@ def test_an_english_weight_fuses_a_third_list_of_english_passages_alone(store, f
         assert [h.score for h in plain] != [h.score for h in hits]  # else it could not tell
 
 
+def test_english_keywords_fuse_a_fourth_list_among_english_passages(store):
+    """The question's keywords analysed as English, among English passages only, beside the
+    English dense list; without that list they add nothing."""
+    s = Settings()
+    pl, weight, keyword_weight = 12, 0.4, 0.3
+    english = Filters(lang=["en"])
+    for i, j in ((2, 21), (21, 5)):
+        dense, sparse = query_vectors(i)
+        english_sparse = query_vectors(j)[1]  # other words, so the list differs
+        expected: dict[str, float] = {}
+        lists = (
+            (dense, None, "dense", s.dense_weight, None),
+            (None, sparse, "sparse", s.sparse_weight, None),
+            (dense, None, "dense", weight, english),
+            (None, english_sparse, "sparse", keyword_weight, english),
+        )
+        for d, sp, mode, w, flt in lists:
+            found = store.query(dense=d, sparse=sp, mode=mode, limit=pl, filters=flt)
+            for pos, hit in enumerate(found):
+                expected[hit.id] = expected.get(hit.id, 0.0) + rrf_score(pos, w, s.rrf_k)
+        hits = store.query(
+            dense=dense, sparse=sparse, mode="hybrid", limit=8, prefetch_limit=pl,
+            english_weight=weight, english_sparse=english_sparse,
+            english_sparse_weight=keyword_weight,
+        )  # fmt: skip
+        assert [h.score for h in hits] == pytest.approx(
+            sorted(expected.values(), reverse=True)[:8], rel=1e-5
+        ), i
+        three = store.query(
+            dense=dense, sparse=sparse, mode="hybrid", limit=8, english_weight=weight
+        )
+        assert [h.score for h in three] != [h.score for h in hits]  # else it could not tell
+        alone = store.query(
+            dense=dense, sparse=sparse, mode="hybrid", limit=8,
+            english_sparse=english_sparse, english_sparse_weight=keyword_weight,
+        )  # fmt: skip
+        plain = store.query(dense=dense, sparse=sparse, mode="hybrid", limit=8)
+        assert [(h.id, h.score) for h in alone] == [(h.id, h.score) for h in plain]
+    with pytest.raises(ValueError, match="english_sparse_weight"):
+        store.query(
+            dense=dense, sparse=sparse, mode="hybrid", limit=4, english_weight=weight,
+            english_sparse=english_sparse, english_sparse_weight=-1.0,
+        )  # fmt: skip
+
+
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_an_english_weight_adds_nothing_when_the_filters_ask_one_language(store, lang):
     """Only Danish: no English passage may come back. Only English: the other lists hold
