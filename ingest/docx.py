@@ -28,6 +28,11 @@ from ops_search.errors import CorruptFile, EmptyFile, IngestError
 from ops_search.models import Block
 
 _HEADING_RE = re.compile(r"^(?:heading|overskrift)\s*(\d)$", re.IGNORECASE)
+# Word's "toc 1".."toc 9" and "TOC Heading", LibreOffice's "Contents 1", "Contents Heading"
+# (a TOC Word wraps in a content control, w:sdt, is not read at all).
+_CONTENTS_STYLE_RE = re.compile(
+    r"(?:toc|contents|indholdsfortegnelse)\s*(?:\d|heading|overskrift)", re.IGNORECASE
+)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97–2003 and encrypted Word files
 _NOT_ZIP = "not a valid DOCX file (truncated or damaged zip archive)"
 
@@ -85,6 +90,8 @@ def _blocks(document: DocxDocument):
             paragraph = Paragraph(element, document)
             text = normalize_line(paragraph.text)
             style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            if _CONTENTS_STYLE_RE.match(style.strip()):
+                text = ""  # a table of contents' entry: navigation (see ingest/contents.py)
             level = _heading_level(style)
             is_list = "list" in style.lower() or element.find(".//" + qn("w:numPr")) is not None
             if text:

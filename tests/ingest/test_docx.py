@@ -76,6 +76,27 @@ def test_a_merged_cell_is_read_once_and_a_nested_table_in_its_cell(tmp_path, set
     ]
 
 
+def test_table_of_contents_entries_are_not_read_but_their_page_breaks_count(tmp_path, settings):
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_BREAK
+
+    document = docx.Document()
+    for name in ("TOC Heading", "toc 1", "toc 2"):
+        if name not in [s.name for s in document.styles]:
+            document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("Indhold", style="TOC Heading")
+    document.add_paragraph("1 Indledning\t2", style="toc 1")
+    last = document.add_paragraph("1.1 Takster\t2", style="toc 2")
+    last.add_run().add_break(WD_BREAK.PAGE)
+    document.add_heading("1 Indledning", level=1)
+    document.add_paragraph("Taksterne fastsættes hvert år i rammeaftalen.")
+    blocks = DocxReader().read(_saved(document, tmp_path, "rapport.docx"), settings).blocks
+    assert [(b.kind, b.text, b.page) for b in blocks] == [
+        ("heading", "1 Indledning", 2),
+        ("text", "Taksterne fastsættes hvert år i rammeaftalen.", 2),
+    ]
+
+
 def test_docx_text_over_the_limit_is_refused_with_its_size(tmp_path):
     settings = Settings(data_dir=tmp_path, max_text_mb=0.01, _env_file=None)
     document = docx.Document()
