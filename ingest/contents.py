@@ -11,7 +11,8 @@ A page is a contents page when it has at least three leader entries and either n
 ("Indhold", "Contents", …), continues a contents page, or its entries end in ascending numbers
 that fit the document's page count. That last test keeps a price list ("Timepris . . . 450")
 or a form ("Navn ........") out of it. On a contents page the leader entries and the short
-fragments around them go; longer text (a foreword starting below the listing) stays.
+fragments between them go (from the listing's title to its last entry); what stands above
+the listing (a title page) or below it (the first chapter), and longer text, stays.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ _TITLES = {
     "innehåll",
     "sommaire",
     "table des matières",
+    "index",
+    "indeks",
+    "stikordsregister",
+    "list of figures",
+    "list of tables",
+    "figurliste",
+    "tabelliste",
 }
 MIN_ENTRIES = 3
 FRAGMENT_WORDS = 20  # a fragment of an entry is short; longer text on the page is content
@@ -85,6 +93,16 @@ def _is_fragment(block: Block) -> bool:
     )
 
 
+def _is_entry(block: Block, page_count: int) -> bool:
+    """A listing's line without leaders: short, ending in a page number of this document."""
+    text = " ".join(block.text.split())
+    match = _TRAILING_NUMBER.search(text)
+    if len(text.split()) > FRAGMENT_WORDS or not match:
+        return False
+    number = match.group(1)
+    return not number.isdigit() or 1 <= int(number) <= page_count
+
+
 def contents_pages(blocks: list[Block], page_count: int) -> set[int]:
     """The numbers of the pages that hold a table of contents."""
     by_page: dict[int, list[Block]] = {}
@@ -107,6 +125,32 @@ def drop_contents(blocks: list[Block], page_count: int) -> list[Block]:
     pages = contents_pages(blocks, page_count)
     if not pages:
         return blocks
-    return [
-        b for b in blocks if b.page not in pages or not (is_leader_entry(b.text) or _is_fragment(b))
-    ]
+    listing = _listing(blocks, pages, page_count)
+    return [b for i, b in enumerate(blocks) if i not in listing]
+
+
+def _listing(blocks: list[Block], pages: set[int], page_count: int) -> set[int]:
+    """Indices of the blocks that make up the listings on ``pages``: from the listing's title
+    (or its first leader entry) to its last leader entry, the entries and the fragments
+    between them. A title page above the listing and the body text starting below it on the
+    same page stay; so does anything between entries that is no fragment (a paragraph)."""
+    out: set[int] = set()
+    for page in pages:
+        on_page = [i for i, b in enumerate(blocks) if b.page == page]
+        marks = [i for i in on_page if is_leader_entry(blocks[i].text) or _is_title(blocks[i].text)]
+        entries = [i for i in on_page if is_leader_entry(blocks[i].text)]
+        first, last = min(marks), max(entries)
+        # Entries the layout set above the first leader (a chapter line "12 Opgraderinger 67"
+        # on a continued listing) belong to it; a title page's lines end in no page number.
+        while first - 1 in on_page and _is_entry(blocks[first - 1], page_count):
+            first -= 1
+        while last + 1 in on_page and _is_entry(blocks[last + 1], page_count):
+            last += 1
+        for i in on_page:
+            block = blocks[i]
+            inside = first <= i <= last and (is_leader_entry(block.text) or _is_fragment(block))
+            # A lone page number (the listing's column of numbers, or the page's own) is no
+            # content wherever the layout put it.
+            if inside or _ONLY_NUMBERS.match(" ".join(block.text.split())):
+                out.add(i)
+    return out

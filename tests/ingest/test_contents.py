@@ -30,22 +30,41 @@ def test_a_named_contents_page_loses_its_entries_and_keeps_its_prose():
         text(1, "Rapport om samarbejde", "heading", 1),
         text(2, "Indholdsfortegnelse", "heading", 1),
         text(2, "1 Indledning . . . . . . . . . . . . 3"),
-        text(2, "2 Metode . . . . . . . . . . . . . . 5"),
+        text(2, "2 Metode", "heading", 2),  # an entry the layout split off its leader
         text(2, "2.1 Data . . . . . . . . . . . . . . 6"),
-        text(2, "3 Resultater", "heading", 2),  # an entry the layout split off its leader
+        text(2, "3 Resultater . . . . . . . . . . . . 8"),
+        text(2, "4 Opfølgning 11", "heading", 2),  # an entry without leader, below them
         text(2, "ii"),
         text(2, foreword),
         text(3, "1 Indledning", "heading", 1),
         text(3, "Kommunerne indgik aftalen i 2021 . . . og fulgte den op."),
     ]
-    assert contents_pages(blocks, page_count=3) == {2}
-    kept = [b.text for b in drop_contents(blocks, page_count=3)]
+    assert contents_pages(blocks, page_count=12) == {2}
+    kept = [b.text for b in drop_contents(blocks, page_count=12)]
     assert kept == [
         "Rapport om samarbejde",
         foreword,
         "1 Indledning",
         "Kommunerne indgik aftalen i 2021 . . . og fulgte den op.",
     ]
+
+
+def test_a_title_page_above_the_listing_and_a_chapter_below_it_stay():
+    """LaTeX sets title, author and listing on page 1 and may start the first chapter below
+    it: only the listing goes."""
+    blocks = [
+        text(1, "The pdflscape package", "heading", 1),
+        text(1, "Heiko Oberdiek 2022-10-28 v0.13", "heading", 2),
+        text(1, "Contents", "heading", 2),
+        text(1, "1 Documentation . . . . . . . . . . . 1"),
+        text(1, "1.1 Supported drivers . . . . . . . . 1"),
+        text(1, "2 Implementation . . . . . . . . . . 2"),
+        text(1, "1 Documentation", "heading", 1),
+        text(1, "1 \\NeedsTeXFormat{LaTeX2e} 2 \\ProvidesPackage{pdflscape}"),
+        text(1, "1"),  # the page's own number
+    ]
+    kept = [b.text for b in drop_contents(blocks, page_count=4)]
+    assert kept == [b.text for b in blocks[:2]] + [b.text for b in blocks[6:8]]
 
 
 def test_a_contents_listing_continues_onto_the_next_pages():
