@@ -52,6 +52,15 @@ MIN_ENTRIES = 3
 FRAGMENT_WORDS = 20  # a fragment of an entry is short; longer text on the page is content
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _entry(block: Block) -> bool:
+    """A block holding leader entries (a table's dotted cells are the table's content)."""
+    return block.kind != "table" and is_leader_entry(block.text)
+
+
 def is_leader_entry(text: str) -> bool:
     """True for one or more contents entries: leader runs with little text around each."""
     runs = len(_LEADER.findall(text))
@@ -62,7 +71,7 @@ def is_leader_entry(text: str) -> bool:
 
 
 def _is_title(text: str) -> bool:
-    return " ".join(text.split()).strip(" :").lower() in _TITLES
+    return _flat(text).strip(" :").lower() in _TITLES
 
 
 def _page_numbers(entries: list[Block]) -> list[int]:
@@ -81,7 +90,7 @@ def _looks_paged(entries: list[Block], page_count: int) -> bool:
 
 
 def _is_fragment(block: Block) -> bool:
-    text = " ".join(block.text.split())
+    text = _flat(block.text)
     if len(text.split()) > FRAGMENT_WORDS:
         return False
     return (
@@ -95,7 +104,7 @@ def _is_fragment(block: Block) -> bool:
 
 def _is_entry(block: Block, page_count: int) -> bool:
     """A listing's line without leaders: short, ending in a page number of this document."""
-    text = " ".join(block.text.split())
+    text = _flat(block.text)
     match = _TRAILING_NUMBER.search(text)
     if len(text.split()) > FRAGMENT_WORDS or not match:
         return False
@@ -111,7 +120,7 @@ def contents_pages(blocks: list[Block], page_count: int) -> set[int]:
     found: set[int] = set()
     for page in sorted(by_page):
         on_page = by_page[page]
-        entries = [b for b in on_page if b.kind != "table" and is_leader_entry(b.text)]
+        entries = [b for b in on_page if _entry(b)]
         if sum(len(_LEADER.findall(b.text)) for b in entries) < MIN_ENTRIES:
             continue
         named = any(_is_title(b.text) for b in on_page)
@@ -137,8 +146,8 @@ def _listing(blocks: list[Block], pages: set[int], page_count: int) -> set[int]:
     out: set[int] = set()
     for page in pages:
         on_page = [i for i, b in enumerate(blocks) if b.page == page]
-        marks = [i for i in on_page if is_leader_entry(blocks[i].text) or _is_title(blocks[i].text)]
-        entries = [i for i in on_page if is_leader_entry(blocks[i].text)]
+        entries = [i for i in on_page if _entry(blocks[i])]
+        marks = entries + [i for i in on_page if _is_title(blocks[i].text)]
         first, last = min(marks), max(entries)
         # Entries the layout set above the first leader (a chapter line "12 Opgraderinger 67"
         # on a continued listing) belong to it; a title page's lines end in no page number.
@@ -148,9 +157,9 @@ def _listing(blocks: list[Block], pages: set[int], page_count: int) -> set[int]:
             last += 1
         for i in on_page:
             block = blocks[i]
-            inside = first <= i <= last and (is_leader_entry(block.text) or _is_fragment(block))
+            inside = first <= i <= last and (_entry(block) or _is_fragment(block))
             # A lone page number (the listing's column of numbers, or the page's own) is no
             # content wherever the layout put it.
-            if inside or _ONLY_NUMBERS.match(" ".join(block.text.split())):
+            if inside or _ONLY_NUMBERS.match(_flat(block.text)):
                 out.add(i)
     return out

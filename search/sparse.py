@@ -39,7 +39,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -409,19 +409,23 @@ class SparseEncoder:
         weights: dict[int, float] = {}
         for term, weight in self._synonym_terms(danish[0], plain).items():
             weights[term_id(term[1], term[0])] = weight
-        for term in folded:
-            i = term_id(term, _FOLDED)
-            weights[i] = max(weights.get(i, 0.0), self.fold_weight)
-        for term in plain:
-            weights[term_id(term, _PLAIN)] = 1.0
-        return _vector(weights)
+        return self._query_vector(weights, plain, folded)
 
     def encode_query_english(self, text: str) -> SparseVector:
         """The query analysed as English only, as the English passages are (no thesaurus):
         a Danish question's names and terms ("tjener", "LTSP") stemmed the way an English
         passage that holds them was stemmed."""
         plain, folded = _streams(text, self.splitter, ENGLISH)
-        weights: dict[int, float] = {term_id(t, _FOLDED): self.fold_weight for t in folded}
+        return self._query_vector({}, plain, folded)
+
+    def _query_vector(
+        self, weights: dict[int, float], plain: Iterable[str], folded: Iterable[str]
+    ) -> SparseVector:
+        """``weights`` (synonyms) with the query's own terms over them: ``fold_weight`` per
+        folded term, unless a synonym weighs more, and 1.0 per plain term."""
+        for term in folded:
+            i = term_id(term, _FOLDED)
+            weights[i] = max(weights.get(i, 0.0), self.fold_weight)
         for term in plain:
             weights[term_id(term, _PLAIN)] = 1.0
         return _vector(weights)

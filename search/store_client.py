@@ -20,8 +20,10 @@ from search.store_types import (
     Cond,
     EngineLocked,
     EngineName,
+    FusionList,
     IndexInfo,
     PointData,
+    fusion_lists,
     is_lock_error,
 )
 
@@ -194,46 +196,25 @@ class ClientEngine:
         elif mode == "sparse":
             kwargs = {"query": sparse_q, "using": SPARSE, "query_filter": flt}
         else:
-            prefetch, weights = [], []
-            if dense is not None:
-                weights.append(rrf.dense_weight)
-                prefetch.append(
-                    m.Prefetch(
-                        query=dense,
-                        using=DENSE,
-                        limit=prefetch_limit,
-                        filter=flt,
-                        params=dense_params,
-                    )
+            lists = fusion_lists(
+                dense=dense,
+                sparse=sparse,
+                rrf=rrf,
+                conds=conds,
+                english_conds=english_conds,
+                english_sparse=english_sparse,
+            )
+            prefetch = [
+                m.Prefetch(
+                    query=self._query_vector(fl),
+                    using=fl.using,
+                    limit=prefetch_limit,
+                    filter=self._filter(fl.conds),
+                    params=dense_params if fl.using == DENSE else None,
                 )
-            if sparse_q is not None:
-                weights.append(rrf.sparse_weight)
-                prefetch.append(
-                    m.Prefetch(query=sparse_q, using=SPARSE, limit=prefetch_limit, filter=flt)
-                )
-            if dense is not None and english_conds is not None:
-                weights.append(rrf.english_weight)
-                prefetch.append(
-                    m.Prefetch(
-                        query=dense,
-                        using=DENSE,
-                        limit=prefetch_limit,
-                        filter=self._filter(english_conds),
-                        params=dense_params,
-                    )
-                )
-            if english_sparse is not None and english_conds is not None:
-                weights.append(rrf.english_sparse_weight)
-                prefetch.append(
-                    m.Prefetch(
-                        query=m.SparseVector(
-                            indices=english_sparse.indices, values=english_sparse.values
-                        ),
-                        using=SPARSE,
-                        limit=prefetch_limit,
-                        filter=self._filter(english_conds),
-                    )
-                )
+                for fl in lists
+            ]
+            weights = [fl.weight for fl in lists]
             fusion = m.RrfQuery(rrf=m.Rrf(k=rrf.k, weights=weights))
             kwargs = {"prefetch": prefetch, "query": fusion}
         with self._lock:
@@ -241,6 +222,11 @@ class ClientEngine:
                 self.collection, limit=limit, with_payload=True, with_vectors=False, **kwargs
             )
         return [(str(p.id), float(p.score), p.payload or {}) for p in res.points]
+
+    def _query_vector(self, fl: FusionList):
+        if fl.using == DENSE:
+            return fl.vector
+        return self._m.SparseVector(indices=fl.vector.indices, values=fl.vector.values)
 
     def count(self, conds: list[Cond]) -> int:
         with self._lock:

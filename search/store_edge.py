@@ -17,8 +17,10 @@ from search.store_types import (
     SPARSE,
     Cond,
     EngineLocked,
+    FusionList,
     IndexInfo,
     PointData,
+    fusion_lists,
     is_lock_error,
 )
 
@@ -156,50 +158,16 @@ class EdgeEngine:
                 with_payload=True,
             )
         else:
-            prefetches, weights = [], []
-            if dense is not None:
-                weights.append(rrf.dense_weight)
-                prefetches.append(
-                    qe.Prefetch(
-                        limit=prefetch_limit,
-                        query=qe.Query.Nearest(dense, using=DENSE),
-                        params=dense_params,
-                        filter=flt,
-                    )
-                )
-            if sparse is not None:
-                weights.append(rrf.sparse_weight)
-                prefetches.append(
-                    qe.Prefetch(
-                        limit=prefetch_limit,
-                        query=qe.Query.Nearest(
-                            qe.SparseVector(sparse.indices, sparse.values), using=SPARSE
-                        ),
-                        filter=flt,
-                    )
-                )
-            if dense is not None and english_conds is not None:
-                weights.append(rrf.english_weight)
-                prefetches.append(
-                    qe.Prefetch(
-                        limit=prefetch_limit,
-                        query=qe.Query.Nearest(dense, using=DENSE),
-                        params=dense_params,
-                        filter=self._filter(english_conds),
-                    )
-                )
-            if english_sparse is not None and english_conds is not None:
-                weights.append(rrf.english_sparse_weight)
-                prefetches.append(
-                    qe.Prefetch(
-                        limit=prefetch_limit,
-                        query=qe.Query.Nearest(
-                            qe.SparseVector(english_sparse.indices, english_sparse.values),
-                            using=SPARSE,
-                        ),
-                        filter=self._filter(english_conds),
-                    )
-                )
+            lists = fusion_lists(
+                dense=dense,
+                sparse=sparse,
+                rrf=rrf,
+                conds=conds,
+                english_conds=english_conds,
+                english_sparse=english_sparse,
+            )
+            prefetches = [self._prefetch(fl, prefetch_limit, dense_params) for fl in lists]
+            weights = [fl.weight for fl in lists]
             req = qe.QueryRequest(
                 limit=limit,
                 prefetches=prefetches,
@@ -207,6 +175,16 @@ class EdgeEngine:
                 with_payload=True,
             )
         return [(str(p.id), float(p.score), p.payload or {}) for p in self._shard.query(req)]
+
+    def _prefetch(self, fl: FusionList, limit: int, dense_params):
+        qe = self._qe
+        if fl.using == DENSE:
+            query = qe.Query.Nearest(fl.vector, using=DENSE)
+            return qe.Prefetch(
+                limit=limit, query=query, params=dense_params, filter=self._filter(fl.conds)
+            )
+        query = qe.Query.Nearest(qe.SparseVector(fl.vector.indices, fl.vector.values), using=SPARSE)
+        return qe.Prefetch(limit=limit, query=query, filter=self._filter(fl.conds))
 
     def count(self, conds: list[Cond]) -> int:
         return self._shard.count(self._qe.CountRequest(exact=True, filter=self._filter(conds)))

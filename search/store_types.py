@@ -170,6 +170,40 @@ class Rrf(NamedTuple):
     english_sparse_weight: float = 0.0
 
 
+class FusionList(NamedTuple):
+    """One prefetch list of a hybrid search: its RRF weight, the vector it queries (DENSE or
+    SPARSE) and the conditions it runs under."""
+
+    weight: float
+    using: str
+    vector: list[list[float]] | SparseVector
+    conds: list[Cond]
+
+
+def fusion_lists(
+    *,
+    dense: list[list[float]] | None,
+    sparse: SparseVector | None,
+    rrf: Rrf,
+    conds: list[Cond],
+    english_conds: list[Cond] | None = None,
+    english_sparse: SparseVector | None = None,
+) -> list[FusionList]:
+    """A hybrid search's lists in fusion order, the same for every engine: dense and sparse
+    under ``conds``, then (given ``english_conds``) the dense query and ``english_sparse``
+    among English passages; a list without a vector is left out."""
+    lists = [
+        FusionList(rrf.dense_weight, DENSE, dense, conds),
+        FusionList(rrf.sparse_weight, SPARSE, sparse, conds),
+    ]
+    if english_conds is not None:
+        lists += [
+            FusionList(rrf.english_weight, DENSE, dense, english_conds),
+            FusionList(rrf.english_sparse_weight, SPARSE, english_sparse, english_conds),
+        ]
+    return [fl for fl in lists if fl.vector is not None]
+
+
 @dataclass
 class PointData:
     id: str

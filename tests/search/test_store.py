@@ -429,6 +429,17 @@ def test_hybrid_scores_are_weighted_rrf_of_the_channel_ranks(fresh):
     store.close()
 
 
+def _replayed(store, lists, depth: int, k: int) -> dict[str, float]:
+    """Each passage's weighted RRF score from ``lists`` of (dense, sparse, mode, weight,
+    filters), each list run alone ``depth`` deep: what the hybrid fusion must reproduce."""
+    expected: dict[str, float] = {}
+    for d, sp, mode, w, flt in lists:
+        found = store.query(dense=d, sparse=sp, mode=mode, limit=depth, filters=flt)
+        for pos, hit in enumerate(found):
+            expected[hit.id] = expected.get(hit.id, 0.0) + rrf_score(pos, w, k)
+    return expected
+
+
 @pytest.mark.parametrize(
     "filters", [None, Filters(collection=["offentlig"]), Filters(lang=["da", "en"])]
 )
@@ -438,16 +449,12 @@ def test_an_english_weight_fuses_a_third_list_of_english_passages_alone(store, f
     for i in (2, 21):  # a query near a Danish chunk and one near an English chunk
         dense, sparse = query_vectors(i)
         english = replace(filters or Filters(), lang=["en"])
-        expected: dict[str, float] = {}
         lists = (
             (dense, None, "dense", s.dense_weight, filters),
             (None, sparse, "sparse", s.sparse_weight, filters),
             (dense, None, "dense", weight, english),
         )
-        for d, sp, mode, w, flt in lists:
-            found = store.query(dense=d, sparse=sp, mode=mode, limit=pl, filters=flt)
-            for pos, hit in enumerate(found):
-                expected[hit.id] = expected.get(hit.id, 0.0) + rrf_score(pos, w, s.rrf_k)
+        expected = _replayed(store, lists, pl, s.rrf_k)
         hits = store.query(
             dense=dense, sparse=sparse, mode="hybrid", limit=8, prefetch_limit=pl,
             filters=filters, english_weight=weight,
@@ -470,17 +477,13 @@ def test_english_keywords_fuse_a_fourth_list_among_english_passages(store):
     for i, j in ((2, 21), (21, 5)):
         dense, sparse = query_vectors(i)
         english_sparse = query_vectors(j)[1]  # other words, so the list differs
-        expected: dict[str, float] = {}
         lists = (
             (dense, None, "dense", s.dense_weight, None),
             (None, sparse, "sparse", s.sparse_weight, None),
             (dense, None, "dense", weight, english),
             (None, english_sparse, "sparse", keyword_weight, english),
         )
-        for d, sp, mode, w, flt in lists:
-            found = store.query(dense=d, sparse=sp, mode=mode, limit=pl, filters=flt)
-            for pos, hit in enumerate(found):
-                expected[hit.id] = expected.get(hit.id, 0.0) + rrf_score(pos, w, s.rrf_k)
+        expected = _replayed(store, lists, pl, s.rrf_k)
         hits = store.query(
             dense=dense, sparse=sparse, mode="hybrid", limit=8, prefetch_limit=pl,
             english_weight=weight, english_sparse=english_sparse,
