@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import io
 
-from ingest.contents import contents_pages, drop_contents, is_leader_entry
+from ingest.contents import (
+    contents_pages,
+    drop_contents,
+    is_leader_entry,
+    plain_contents_pages,
+)
 from ops_search.models import Block
 from tests.conftest import read_document
 
@@ -88,6 +93,95 @@ def test_an_unnamed_listing_counts_only_when_its_numbers_are_page_numbers():
     ]
     assert contents_pages(prices, page_count=20) == set()
     assert drop_contents(prices, page_count=20) == prices
+
+
+def test_a_listing_without_leaders_under_a_contents_title_goes_up_to_the_first_chapter():
+    """LaTeX's article class sets sections without leaders; the layout may also split the
+    titles from their column of page numbers."""
+    body = "This document describes the package. It implements some odds and ends features."
+    blocks = [
+        text(1, "The xltxtra package"),
+        text(1, "Contents", "heading", 2),
+        text(1, "1 Introduction 1", "heading", 2),
+        text(1, "1.1 Usage 1"),
+        text(1, "2 Features 2", "heading", 2),
+        text(1, "2.1 Superscripts 2 2.2 Logos 2 2.3 Vulgar fractions 3 2.4 Named glyphs 3"),
+        text(1, "3 Logos 5", "heading", 2),
+        text(1, "1 Introduction", "heading", 1),  # the first chapter begins here
+        text(1, body),
+        text(2, "Contents", "heading", 2),
+        text(2, "1 Fancy frames", "heading", 2),
+        text(2, "2 A short course on boxes", "heading", 2),
+        text(2, "3"),
+        text(2, "4"),
+        text(2, "9"),
+        text(2, "12"),
+    ]
+    assert plain_contents_pages(blocks, page_count=14) == {1, 2}
+    assert [b.text for b in drop_contents(blocks, page_count=14)] == [
+        "The xltxtra package",
+        "1 Introduction",
+        body,
+    ]
+
+
+def test_a_contents_title_over_prose_or_numbers_that_are_no_pages_drops_nothing():
+    prose = [
+        text(1, "Indhold", "heading", 2),
+        text(1, "Aftalen omfatter hjemmepleje, madservice og rehabilitering i kommunen."),
+        text(1, "Ydelse 1"),
+        text(1, "Ydelse 2"),
+        text(1, "Ydelse 3"),
+        text(1, "Ydelse 4"),
+    ]
+    # Numbers that fall (an index of terms) or exceed the page count (prices) are no listing.
+    falling = [text(1, "Contents", "heading", 2)] + [text(1, f"Term {n}") for n in (7, 3, 9, 2, 5)]
+    prices = [text(1, "Indhold", "heading", 2)] + [
+        text(1, f"Timepris {n}") for n in (450, 610, 700, 820)
+    ]
+    for blocks in (prose, falling, prices):
+        assert plain_contents_pages(blocks, page_count=12) == set()
+        assert drop_contents(blocks, page_count=12) == blocks
+
+
+def _chapters(first_page: int) -> list[Block]:
+    prose = "Kommunen og leverandøren aftalte at følge op hvert kvartal på kvalitet og pris."
+    titles = [
+        "Indledning",
+        "Metode og data",
+        "Resultater af analysen",
+        "Anbefalinger til kommunerne",
+    ]
+    out: list[Block] = []
+    for n, title in enumerate(titles, start=1):
+        out += [text(first_page + n, f"{n} {title}", "heading", 1), text(first_page + n, prose)]
+    return out
+
+
+def test_a_listing_without_page_numbers_is_known_by_the_headings_it_repeats():
+    listing = [
+        text(2, "Indhold", "heading", 1),
+        text(2, "Indledning Metode og data", "heading", 2),
+        text(2, "Resultater af analysen"),
+        text(2, "Anbefalinger til kommunerne Litteratur"),
+    ]
+    blocks = [text(1, "Rapport om samarbejde", "heading", 1), *listing, *_chapters(2)]
+    assert plain_contents_pages(blocks, page_count=6) == {2}
+    assert drop_contents(blocks, page_count=6) == [blocks[0], *_chapters(2)]
+
+
+def test_under_a_contents_title_lines_that_repeat_no_headings_stay():
+    """A contract's section "Indhold" (what the agreement covers) is no listing."""
+    blocks = [
+        text(1, "Indhold", "heading", 2),
+        text(1, "Hjemmepleje og madservice"),
+        text(1, "Rehabilitering efter sygehusophold"),
+        text(1, "Hjælpemidler og boligindretning"),
+        text(1, "Akut sygepleje i eget hjem"),
+        *_chapters(1),
+    ]
+    assert plain_contents_pages(blocks, page_count=6) == set()
+    assert drop_contents(blocks, page_count=6) == blocks
 
 
 def _report_pdf() -> bytes:
