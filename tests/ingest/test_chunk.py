@@ -118,6 +118,30 @@ def test_procedural_wording_is_not_a_decision(module_settings, tmp_path: Path):
     assert [c.kind for c in chunks] == ["text"]
 
 
+def test_indstiller_is_a_recommendation_only_with_what_it_recommends(
+    module_settings, tmp_path: Path
+):
+    """In minutes "indstiller" recommends ("Direktionen indstiller, at …"); in a manual it
+    means "sets" ("Indstiller visningsegenskaberne for et gitter")."""
+    manual = tmp_path / "hjaelp.txt"
+    manual.write_text(
+        "Gitter\n\nIndstiller visningsegenskaberne for et gitter. For at forbedre synligheden "
+        "indstiller du baggrundsfarven til grå, og Calc bruger det globalt indstillede sprog.\n",
+        encoding="utf-8",
+    )
+    minutes = tmp_path / "referat.txt"
+    minutes.write_text(
+        "Punkt 4. Rammeaftale 2025\n\nDirektionen indstiller til KKR Sjælland, at "
+        "rammeaftalen for 2025 godkendes med de foreslåede takster for pladser på botilbud.\n",
+        encoding="utf-8",
+    )
+    settings = module_settings.model_copy(update={"chunk_min_words": 0})
+    chunker = Chunker(settings)
+    assert {c.kind for c in chunker.chunk(read_document(manual, settings))} == {"text"}
+    kinds = [c.kind for c in chunker.chunk(read_document(minutes, settings))]
+    assert "decision" in kinds
+
+
 def test_section_paths_follow_the_heading_hierarchy(module_settings, tmp_path: Path):
     path = tmp_path / "doc.md"
     path.write_text(
