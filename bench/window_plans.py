@@ -70,9 +70,10 @@ def build(source: Index, plan: WindowPlan, folder: Path) -> dict:
     with Index.open(settings, role="bench", rebuild=True) as index:
         for entry in source.catalog.entries():  # without records the passages are orphans
             index.catalog.put(entry)
+        repair = index.spelling_repair()
         for i in range(0, len(chunks), BATCH):
             batch = chunks[i : i + BATCH]
-            inputs = [window_inputs(c, plan) for c in batch]
+            inputs = [window_inputs(c, plan, repair) for c in batch]
             flat_texts = [t for group in inputs for t in group]
             flat, n = source.cache.embed(flat_texts, source.embedder.embed_passages)
             computed += n
@@ -83,7 +84,7 @@ def build(source: Index, plan: WindowPlan, folder: Path) -> dict:
             for group in inputs:
                 dense.append(flat[at : at + len(group)])
                 at += len(group)
-            sparse = [index.sparse.encode_passage(sparse_input(c), c.lang) for c in batch]
+            sparse = [index.sparse.encode_passage(sparse_input(c, repair), c.lang) for c in batch]
             index.store.upsert(batch, dense, sparse)
             print(f"\r  {i + len(batch)}/{len(chunks)} passages", end="", file=sys.stderr)
         index.store.optimize()

@@ -208,6 +208,14 @@ class Settings(BaseSettings):
         description="Danish full-form word list for compound splitting in the keyword channel "
         "(Debian package wdanish); empty = off. Changing it needs `ingest --rebuild`.",
     )
+    # Old scans' text layers spell æ/ø/å as "ae", "ee", "g", "a" ("Sjeelland", "gkonomisk"):
+    # the keyword channel meets them through folding, the dense model does not.
+    spelling_repair: bool = Field(
+        True,
+        description="Before a passage not in English is embedded, replace words the Danish "
+        "word list lacks by the one listed word they are an OCR-damaged spelling of "
+        "(search.spelling); the text shown stays as printed. Needs the lexicon.",
+    )
     thesaurus: str = Field(
         "/usr/share/mythes/th_da_DK.dat",
         description="Danish MyThes thesaurus (Debian package mythes-da) whose synonyms are "

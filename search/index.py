@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +48,7 @@ from search.embed_cache import EmbeddingCache
 from search.jobs import JobStore
 from search.recovery import recover
 from search.sparse import SparseEncoder, danish_encoder
+from search.spelling import spelling_for
 from search.store import IndexInfo, Store
 from search.windows import window_inputs
 
@@ -67,11 +68,14 @@ class PassageProgress(Protocol):
     def passages_done(self, n: int) -> None: ...
 
 
-def sparse_input(chunk: Chunk) -> str:
+def sparse_input(chunk: Chunk, repair: Callable[[str], str] | None = None) -> str:
     """What the keyword channel indexes: the section path's words count too. (Not the
     document's keywords: measured, they lifted every passage of a page alike and cost first
-    places on the LibreOffice help; see the README.)"""
-    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+    places on the LibreOffice help; see the README.) ``repair`` mends the OCR damage of a
+    passage not in English (search.spelling): a damaged word then meets the query's word
+    in full, not only through its folded skeleton at half weight."""
+    text = repair(chunk.text) if repair is not None and chunk.lang != "en" else chunk.text
+    return f"{chunk.section}\n{text}" if chunk.section else text
 
 
 @dataclass
@@ -185,14 +189,23 @@ class Index:
         self.catalog.put(entry)
         return computed
 
+    def spelling_repair(self) -> Callable[[str], str] | None:
+        """What mends OCR-damaged Danish before embedding (search.spelling), if on and a
+        word list is loaded."""
+        splitter = self.sparse.splitter
+        if not self.settings.spelling_repair or splitter is None:
+            return None
+        return spelling_for(splitter.words).repair
+
     def _write_chunks(
         self, document_id: str, chunks: Sequence[Chunk], reporter: PassageProgress | None
     ) -> int:
         self.store.delete_document(document_id)
         computed = 0
+        repair = self.spelling_repair()
         for i in range(0, len(chunks), WRITE_BATCH):
             batch = list(chunks[i : i + WRITE_BATCH])
-            inputs = [window_inputs(c) for c in batch]
+            inputs = [window_inputs(c, repair=repair) for c in batch]
             flat, n = self.cache.embed(
                 [text for group in inputs for text in group], self.embedder.embed_passages
             )
@@ -201,7 +214,7 @@ class Index:
             # The cache keeps the model's own vectors; the index stores them centred.
             flat = self.centering(flat)
             dense = [flat[bounds[j] : bounds[j + 1]] for j in range(len(batch))]
-            sparse = [self.sparse.encode_passage(sparse_input(c), c.lang) for c in batch]
+            sparse = [self.sparse.encode_passage(sparse_input(c, repair), c.lang) for c in batch]
             self.store.upsert(batch, dense, sparse)
             computed += n
             if reporter:

@@ -24,6 +24,7 @@ The whole passage as one more window besides its 90-word ones (1.62× the work):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ops_search.models import Chunk
@@ -70,18 +71,24 @@ def windows(text: str, size: int = WINDOW_WORDS, overlap: bool = True) -> list[s
     return out
 
 
-def window_inputs(chunk: Chunk, plan: WindowPlan = DEFAULT_PLAN) -> list[str]:
+def window_inputs(
+    chunk: Chunk,
+    plan: WindowPlan = DEFAULT_PLAN,
+    repair: Callable[[str], str] | None = None,
+) -> list[str]:
     """What the dense model reads for a chunk: each window with the document title as
     context (the displayed text stays the chunk text). Not the document's keywords: in the
-    context they cost first places on every development set (README, "Measured")."""
-    if plan.whole_up_to and len(chunk.text.split()) <= plan.whole_up_to:
-        parts = [chunk.text.strip() or chunk.text]
+    context they cost first places on every development set (README, "Measured").
+    ``repair`` mends the OCR damage of a passage not in English (search.spelling)."""
+    text = repair(chunk.text) if repair is not None and chunk.lang != "en" else chunk.text
+    if plan.whole_up_to and len(text.split()) <= plan.whole_up_to:
+        parts = [text.strip() or text]
     else:
-        parts = windows(chunk.text, plan.words, plan.overlap)
+        parts = windows(text, plan.words, plan.overlap)
     if plan.whole_too and len(parts) > 1:
-        parts.append(chunk.text.strip())
+        parts.append(text.strip())
     if plan.sentences_from:
-        singles = [t.strip() for t in _SENTENCE_RE.split(chunk.text) if t and t.strip()]
+        singles = [t.strip() for t in _SENTENCE_RE.split(text) if t and t.strip()]
         parts += [t for t in singles if len(t.split()) >= plan.sentences_from and t not in parts]
     context = _section_context(chunk) if plan.section_context else chunk.title
     return [f"{context}\n{w}" for w in parts]
