@@ -687,6 +687,7 @@ def build_di_brochure() -> bytes:
 # --------------------------------------------------------------------------------------------
 
 KORA_TRANSCRIPT_MARKER = "Transkript"  # seed lines up to here are download-site chrome
+KORA_CONTENTS_PAGE = 5  # the report's "Indhold": a listing the readers drop as navigation
 KORA_PAGES = 13  # transcript pages 1..13; everything after them ("Læs mere", related reports)
 #                  is download-site chrome too and is left out
 KORA_HEADER = (
@@ -1588,7 +1589,8 @@ def expected_text(corpus_file_name: str) -> str:
     * DI brochure: the whole seed with the markdown residue resolved ("[her](#)" -> "her",
       "**x**" -> "x"); the footer DI_FOOTER is not text of the seed.
     * KORA report: transcript pages 1..KORA_PAGES without their page-number tokens (the PDF has
-      its own KORA_HEADER and KORA_FOOTER); tables read row by row, left to right.
+      its own KORA_HEADER and KORA_FOOTER) and without the contents listing on
+      KORA_CONTENTS_PAGE (ingest/contents.py drops it); tables read row by row, left to right.
     * rammeaftale: the whole seed without the list glyphs/numbers that became Word numbering
       (RAMME_BULLET, RAMME_DASH, RAMME_NUMBER); tables read row by row, left to right.
     """
@@ -1601,7 +1603,8 @@ def expected_text(corpus_file_name: str) -> str:
     if corpus_file_name == DI_BROCHURE:
         return _strip_markdown(seed)
     if corpus_file_name == KORA_REPORT:
-        return "\n\n".join(kora_transcript_pages(seed))
+        pages = kora_transcript_pages(seed)
+        return "\n\n".join(p for n, p in enumerate(pages, start=1) if n != KORA_CONTENTS_PAGE)
     if corpus_file_name == RAMMEAFTALE:
         return "\n\n".join(b.text for b in _flatten(ramme_blocks(seed)))
     raise KeyError(corpus_file_name)
