@@ -55,6 +55,24 @@ DECISION_RE = re.compile(
     r"(?:at|til\s+(?:godkendelse|beslutning|vedtagelse))\b",
     re.IGNORECASE,
 )
+# A finite verb opening its sentence with a person after it is a condition or a question, not
+# a record: "Besluttede du dig for kun at bruge RAM, …" (if you decided; the GIMP help). Minutes
+# write a decision with its body first ("KKR besluttede …") or telegraphically, without one
+# ("Besluttede at godkende …", "Godkendte de nye takster": so "de", "den", "i" are no persons
+# here).
+_CONDITION_RE = re.compile(
+    r"(?:^|[.!?]\s+|\n\s*)(besluttede|vedtog|godkendte|tiltrådte|anbefalede)\s+"
+    r"(?:du|man|vi|jeg|han|hun)\b",
+    re.IGNORECASE,
+)
+# After an article the same form is an adjective: "den anbefalede metode", "den godkendte
+# rammeaftale" name a thing, they record no decision (the LibreOffice help's two left). Not
+# after "de", which is also "they": "de anbefalede, at …".
+_ADJECTIVE_RE = re.compile(
+    r"\b(?:den|det|denne|dette|disse|sin|sit|sine)\s+"
+    r"(besluttede|godkendte|tiltrådte|anbefalede)\b",
+    re.IGNORECASE,
+)
 _LABEL_ONLY_RE = re.compile(r"^\s*(?:beslutning|indstilling|afgørelse|konklusion)\s*:?\s*$", re.I)
 BODY_RE = re.compile(
     r"\b(?:KKR(?:\s+(?:Sjælland|Hovedstaden|Syddanmark|Midtjylland|Nordjylland))?"
@@ -384,7 +402,15 @@ def _is_decision(block: Block) -> bool:
     if block.kind != "text":
         return False
     lowered = block.text.lower()
-    return any(stem in lowered for stem in _DECISION_STEMS) and bool(DECISION_RE.search(block.text))
+    if not any(stem in lowered for stem in _DECISION_STEMS):
+        return False
+    return decision_match(block.text) is not None
+
+
+def decision_match(text: str) -> re.Match[str] | None:
+    """The first wording of ``text`` that records a decision or recommendation, if any."""
+    not_records = {m.start(1) for r in (_CONDITION_RE, _ADJECTIVE_RE) for m in r.finditer(text)}
+    return next((m for m in DECISION_RE.finditer(text) if m.start() not in not_records), None)
 
 
 def _sentence_units(text: str, start: int, end: int):
@@ -516,7 +542,7 @@ class _DecisionContext:
             if before and self.offsets[before - 1] >= self._section_start(start):
                 date = self.isos[before - 1]
         body = None
-        verb = DECISION_RE.search(text)
+        verb = decision_match(text)
         bodies = list(BODY_RE.finditer(text))
         if bodies:
             before_verb = [b for b in bodies if verb and b.start() < verb.start()]

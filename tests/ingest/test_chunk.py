@@ -142,6 +142,29 @@ def test_indstiller_is_a_recommendation_only_with_what_it_recommends(
     assert "decision" in kinds
 
 
+def test_conditions_and_adjectives_are_no_decisions(module_settings, tmp_path: Path):
+    """A sentence opened by "Besluttede du dig for …" means "if you decided" (the GIMP help),
+    "den anbefalede indstilling" is the recommended setting; minutes record a decision with its
+    body first or telegraphically, where "de" is an article."""
+    manual = tmp_path / "hjaelp.txt"
+    manual.write_text(
+        "Hukommelse\n\nBesluttede du dig for kun at bruge RAM, og kører programmet langsomt, "
+        "kan du prøve at øge størrelsen lidt. Godkendte man ændringen, gemmes den. Den anbefalede "
+        "indstilling er automatisk.\n",
+        encoding="utf-8",
+    )
+    settings = module_settings.model_copy(update={"chunk_min_words": 0})
+    chunker = Chunker(settings)
+    assert {c.kind for c in chunker.chunk(read_document(manual, settings))} == {"text"}
+    for record in (
+        "Punkt 3. Takster\n\nKKR Sjælland besluttede, at rammeaftalen skal evalueres i 2026.\n",
+        "Punkt 3. Takster\n\nGodkendte de nye takster for pladser på botilbud for 2025.\n",
+    ):
+        minutes = tmp_path / "referat.txt"
+        minutes.write_text(record, encoding="utf-8")
+        assert "decision" in [c.kind for c in chunker.chunk(read_document(minutes, settings))]
+
+
 def test_section_paths_follow_the_heading_hierarchy(module_settings, tmp_path: Path):
     path = tmp_path / "doc.md"
     path.write_text(
