@@ -12,6 +12,11 @@ from ops_search.models import Citation, Hit
 
 class SearchResponse(BaseModel):
     query: str
+    searched_for: str | None = Field(
+        None,
+        description="The question as searched when it was typed without æ, ø and å and "
+        'mended ("okonomi" → "økonomi"); null when searched as typed.',
+    )
     mode: Literal["hybrid", "dense", "sparse"]
     took_ms: float
     offset: int = 0

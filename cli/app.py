@@ -225,12 +225,15 @@ def search(
     if as_json:
         payload = {
             "query": query,
+            "searched_for": result.searched_for,
             "mode": mode,
             "took_ms": round(result.took_ms, 1),
             "results": [h.model_dump() for h in result.hits],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
+    if result.searched_for:
+        typer.echo(f"Searched for: {result.searched_for} (typed without æ, ø and å)", err=True)
     if not result.hits:
         typer.echo("No results. Try other words, fewer filters, or --mode dense.")
     for hit in result.hits:

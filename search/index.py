@@ -197,6 +197,14 @@ class Index:
             return None
         return spelling_for(splitter.words).repair
 
+    def query_mending(self) -> Callable[[str], str] | None:
+        """What mends a question typed without æ, ø and å before it is searched
+        (search.spelling), if spelling repair is on and a word list is loaded."""
+        splitter = self.sparse.splitter
+        if not self.settings.spelling_repair or splitter is None:
+            return None
+        return spelling_for(splitter.words, splitter.split).mend_query
+
     def _write_chunks(
         self, document_id: str, chunks: Sequence[Chunk], reporter: PassageProgress | None
     ) -> int:

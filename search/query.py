@@ -17,7 +17,7 @@ from search.citation import citation_for
 from search.dedupe import near_duplicates, shingles
 from search.index import Index
 from search.keyword_query import looks_like_keywords
-from search.sparse import surely_english
+from search.sparse import surely_danish, surely_english
 from search.store import Filters, StoredPoint
 
 Mode = Literal["hybrid", "dense", "sparse"]
@@ -43,6 +43,8 @@ class SearchResult:
     hits: list[Hit]
     took_ms: float
     total_candidates: int
+    # The question as searched, when it was typed without æ, ø and å and mended.
+    searched_for: str | None = None
 
 
 class Searcher:
@@ -53,6 +55,7 @@ class Searcher:
         self.index = index
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._mend = index.query_mending()  # built here: ≈1 s once, not on a first search
 
     def _embed_query(self, query: str) -> np.ndarray:
         with self._cache_lock:
@@ -70,11 +73,13 @@ class Searcher:
 
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
-        query = " ".join(request.query.split())
+        typed = " ".join(request.query.split())
+        query = self._mended(typed)
+        searched_for = query if query != typed else None
         dense = self._embed_query(query) if request.mode != "sparse" else None
         sparse = self.index.sparse.encode_query(query) if request.mode != "dense" else None
         if sparse is not None and not sparse.indices and request.mode == "sparse":
-            return SearchResult([], (time.perf_counter() - started) * 1000, 0)
+            return SearchResult([], (time.perf_counter() - started) * 1000, 0, searched_for)
         if sparse is not None and not sparse.indices:
             sparse = None  # only stopwords: hybrid falls back to dense alone
         weight = english = english_sparse = english_sparse_weight = None
@@ -116,7 +121,15 @@ class Searcher:
             self._hit(request.offset + i + 1, point, query, repeats)
             for i, (point, repeats) in enumerate(page)
         ]
-        return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept))
+        return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept), searched_for)
+
+    def _mended(self, query: str) -> str:
+        """``query`` with the words of a Danish question typed without æ, ø and å mended
+        ("okonomi" → "økonomi"; search.spelling). A question not surely Danish (English,
+        mixed, a few bare words) is left as typed: "does" is no "døs"."""
+        if self._mend is None or not surely_danish(query):
+            return query
+        return self._mend(query)
 
     def _sparse_weight(self, query: str, in_english: bool) -> float | None:
         """The keyword channel's fusion weight for this query, if not the usual one: less for

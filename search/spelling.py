@@ -13,19 +13,32 @@ of its damaged words, 46 distinct ones are repaired, 44 of them right ("Sjeellan
 touch a few words (an acronym, an English word), so a passage is repaired only when it
 shows damage: at least ``MIN_REPAIRS`` repairs and ``MIN_SHARE`` of its words. Acronyms
 ("OPS", which folds like "gps") are never touched.
+
+A question typed without æ, ø and å (a keyboard without them: "okonomi", "Sjaelland", "hoej",
+"staar") is mended before it is searched (:meth:`SpellingRepair.mend_query`; the searcher asks
+only for surely Danish questions): each word the list lacks, and that is no compound of listed
+words, becomes the one listed word (or compound) it spells with ``ae``/``oe``/``aa`` read as
+æ/ø/å, or else, unless it is a name, the one listed word with its folded skeleton. A question
+holding any of those letters is searched as typed. Measured with the Danish questions of dev,
+holdout and the LibreOffice help spelt both ways (``bench/typed_queries.py``, README).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from search.sparse import fold
+from search.sparse import ENGLISH_FULL_STOPWORDS, fold
 
 MIN_REPAIRS = 2
 MIN_SHARE = 0.02
 _WORD = re.compile(r"[^\W\d_]+")
+_DANISH_LETTERS = re.compile("[æøåÆØÅ]")
+# How a typist without æ, ø and å writes them.
+_TYPED = re.compile("ae|oe|aa")
+_TYPED_LETTER = {"ae": "æ", "oe": "ø", "aa": "å"}
+_MAX_TYPED = 4  # digraphs per word tried in every combination (2⁴ spellings at most)
 # An address is spelt as it must be typed ("naestved.dk"), not repaired.
 _ADDRESS = re.compile(r"\S*(?:@|://|www\.)\S*")
 
@@ -34,8 +47,13 @@ class SpellingRepair:
     """Maps a damaged word to the one listed word with its folded skeleton. Thread-safe
     (read-only after construction)."""
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(
+        self, words: Iterable[str], compound: Callable[[str], object] | None = None
+    ) -> None:
         self.words = frozenset(w.lower() for w in words)
+        # Tells a compound the list lacks ("politikertemamødet") from a non-word: a split or
+        # None (search.compounds); only a question's typed spellings are checked with it.
+        self._compound = compound
         by_key: dict[str, str | None] = {}
         for word in self.words:
             key = fold(word)
@@ -52,6 +70,60 @@ class SpellingRepair:
         if fixed is None or fixed == lower:
             return None
         return fixed.capitalize() if word[0].isupper() else fixed
+
+    def typed(self, word: str) -> str | None:
+        """The listed word ``word`` spells with some of its ``ae``/``oe``/``aa`` read as
+        æ/ø/å, if exactly one ("hoej" → "høj", "staar" → "står"); else None."""
+        lower = word.lower()
+        spans = [m.span() for m in _TYPED.finditer(lower)]
+        if not spans or len(spans) > _MAX_TYPED:
+            return None
+        found = set()
+        for pick in range(1, 2 ** len(spans)):
+            out, last = [], 0
+            for bit, (a, b) in enumerate(spans):
+                if pick >> bit & 1:
+                    out += [lower[last:a], _TYPED_LETTER[lower[a:b]]]
+                    last = b
+            candidate = "".join(out) + lower[last:]
+            if self._known(candidate):
+                found.add(candidate)
+        return found.pop() if len(found) == 1 else None
+
+    def _known(self, lower: str) -> bool:
+        return lower in self.words or (
+            self._compound is not None and self._compound(lower) is not None
+        )
+
+    def mend_query(self, text: str) -> str:
+        """A question typed without æ, ø and å with each word the list lacks mended (see the
+        module docstring); a question holding any of those letters, as typed."""
+        if _DANISH_LETTERS.search(text):
+            return text
+
+        def mend(match: re.Match[str]) -> str:
+            word = match.group()
+            lower = word.lower()
+            # An English "does" or "of" in a Danish question is no "døs", "øf".
+            if len(word) < 2 or word.isupper() or lower in ENGLISH_FULL_STOPWORDS:
+                return word
+            if self._known(lower):
+                return word
+            fixed = self.typed(word)
+            # A capital inside the question starts a name: "Sjaelland" is "Sjælland", but
+            # "Navigator" and "Writer" are spelt as their owners spell them, not as Danish
+            # words that fold like them ("navigatør").
+            if fixed is None and not (word[0].isupper() and match.start() > 0):
+                fixed = self.correction(word)
+            if fixed is None:
+                return word
+            return fixed.capitalize() if word[0].isupper() else fixed
+
+        addresses = [m.span() for m in _ADDRESS.finditer(text)]
+        return _WORD.sub(
+            lambda m: m.group() if any(a <= m.start() < b for a, b in addresses) else mend(m),
+            text,
+        )
 
     def repair(self, text: str) -> str:
         """``text`` with its damaged words repaired, if it shows damage; else ``text``."""
@@ -76,7 +148,10 @@ class SpellingRepair:
         return "".join(out)
 
 
-@functools.lru_cache(maxsize=2)
-def spelling_for(words: frozenset[str]) -> SpellingRepair:
-    """The repair for a word list, built once per process (≈1 s for ``wdanish``)."""
-    return SpellingRepair(words)
+@functools.lru_cache(maxsize=4)
+def spelling_for(
+    words: frozenset[str], compound: Callable[[str], object] | None = None
+) -> SpellingRepair:
+    """The repair for a word list (and compound splitter), built once per process (≈1 s for
+    ``wdanish``)."""
+    return SpellingRepair(words, compound)

@@ -119,6 +119,7 @@ def search(
     facet_counts = state.searcher.facets(Filters(visible=access.collections)) if facets else {}
     return SearchResponse(
         query=query,
+        searched_for=result.searched_for,
         mode=mode,
         took_ms=round(result.took_ms, 2),
         offset=offset,

@@ -81,12 +81,13 @@ def search_page(
         collection=collection or None,
         visible=access.collections,  # asked of the engine: a reader sees no other passage
     )
-    hits, took, total = [], 0.0, 0
+    hits, took, total, searched_for = [], 0.0, 0, None
     if query:
         result = state.searcher.search(
             SearchRequest(query=query, mode=mode, limit=limit, filters=filters)
         )
         hits, took, total = result.hits, result.took_ms, result.total_candidates
+        searched_for = result.searched_for
     facets = state.searcher.facets(Filters(visible=access.collections))
     params = {"q": query, "doc_type": doc_type or [], "lang": lang or [], "year": years,
               "kind": kind or [], "collection": collection or [], "mode": mode}  # fmt: skip
@@ -100,7 +101,7 @@ def search_page(
                 hit.citation.page_start,
                 hit.citation.char_start,
                 hit.citation.char_end,
-                query,
+                searched_for or query,
             ),
         }  # fmt: skip
         for hit in hits
@@ -110,6 +111,7 @@ def search_page(
         "search.html",
         {
             "q": query,
+            "searched_for": searched_for,
             "results": results,
             "took_ms": took,
             "facets": facets,

@@ -34,6 +34,16 @@ def test_search_returns_cited_passages(client):
     assert 1 <= citation["page_start"] <= citation["page_end"]
 
 
+def test_a_question_typed_without_danish_letters_is_searched_mended(client):
+    """Typed "staar" for "står": the same answer, and the response says what was searched."""
+    typed = client.get("/search", params={"q": "Hvad staar forkortelsen KORA for?"}).json()
+    written = client.get("/search", params={"q": "Hvad står forkortelsen KORA for?"}).json()
+    assert typed["query"] == "Hvad staar forkortelsen KORA for?"
+    assert typed["searched_for"] == "Hvad står forkortelsen KORA for?"
+    assert written["searched_for"] is None
+    assert [h["chunk_id"] for h in typed["results"]] == [h["chunk_id"] for h in written["results"]]
+
+
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
 def test_every_mode_is_served(client, mode):
     body = client.get("/search", params={"q": "takster", "mode": mode, "limit": 3}).json()

@@ -31,6 +31,18 @@ def test_status_names_the_contents_model_and_keyword_analyzer(corpus_index_copy)
     assert "documents  5" in plain and "keywords" in plain
 
 
+def test_search_says_what_it_searched_for_a_question_typed_without_danish_letters(
+    corpus_index_copy,
+):
+    env = {**os.environ, "OPS_DATA_DIR": str(corpus_index_copy.data_dir),
+           "OPS_CACHE_DIR": str(corpus_index_copy.cache_dir)}  # fmt: skip
+    out = _run(["search", "Hvad staar forkortelsen KORA for?", "--limit", "3"], env)
+    assert out.returncode == 0, out.stderr
+    assert "Searched for: Hvad står forkortelsen KORA for?" in out.stderr
+    found = json.loads(_run(["search", "Hvad staar forkortelsen KORA for?", "--json"], env).stdout)
+    assert found["searched_for"] == "Hvad står forkortelsen KORA for?" and found["results"]
+
+
 def test_search_and_eval_without_an_index_say_so_and_create_nothing(tmp_path):
     env = {**os.environ, "OPS_DATA_DIR": str(tmp_path / "nowhere")}
     qrels = tmp_path / "q.jsonl"

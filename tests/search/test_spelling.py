@@ -1,5 +1,6 @@
 """OCR-damaged Danish is mended for the models' eyes only: the word list decides, a clean
-passage is left alone, and the passage shown stays as printed."""
+passage is left alone, and the passage shown stays as printed. A question typed without æ, ø
+and å is mended before it is searched."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from search.spelling import SpellingRepair
 from search.windows import window_inputs
 from tests.conftest import quiet_reporter
 
-WORDS = ["sjælland", "økonomisk", "område", "på", "væksten", "været", "mødes", "modes", "gps"]
+WORDS = ["sjælland", "økonomisk", "område", "på", "væksten", "været", "mødes", "modes", "gps",
+         "høj", "står", "takster", "hør", "hærd", "herd"]  # fmt: skip
 DAMAGED = "Veeksten pa omrade i Sjeelland har veeret gkonomisk kolossal."
 
 
@@ -42,6 +44,32 @@ def test_acronyms_and_addresses_keep_their_spelling(repair):
     out = repair.repair(text)
     assert out.startswith("OPS i Sjælland på område")  # "OPS" folds like "gps"
     assert out.endswith("se www.sjaelland.dk eller skriv til kkr@sjaelland.dk")
+
+
+def test_a_question_typed_without_danish_letters_is_mended(repair):
+    """A typist writes æ, ø, å as "ae", "oe", "aa", or leaves the marks out altogether."""
+    assert repair.mend_query("Hvad staar der om takster paa Sjaelland?") == (
+        "Hvad står der om takster på Sjælland?"
+    )
+    # "vaekst" spells no listed word ("væksten" is): left as typed
+    assert repair.mend_query("hoej vaekst okonomisk omrade") == "høj vaekst økonomisk område"
+    assert repair.typed("hoer") == "hør"
+    assert repair.typed("haerd") == "hærd"  # not "herd", which the typist would write so
+
+
+def test_names_and_english_words_in_a_question_keep_their_spelling():
+    repair = SpellingRepair(["navigatør", "døs", "øf", "vise", "kan"])
+    question = "Kan Navigator vise, what does it do of"
+    assert repair.mend_query(question) == question
+
+
+def test_a_question_holding_danish_letters_is_searched_as_typed(repair):
+    question = "Hvad står der om takster paa Sjaelland?"
+    assert repair.mend_query(question) == question
+
+
+def test_acronyms_and_addresses_in_a_question_keep_their_spelling(repair):
+    assert repair.mend_query("GPS paa www.sjaelland.dk") == "GPS på www.sjaelland.dk"
 
 
 def _chunk(text: str, lang: str) -> Chunk:

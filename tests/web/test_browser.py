@@ -94,9 +94,16 @@ def test_result_opens_the_document_at_the_cited_page(server, page):
     assert "Det Nationale Institut for Kommuners og Regioners Analyse og Forskning" in " ".join(
         passage.split()
     )
-    assert page.evaluate("document.activeElement.id") == "passage"
+    # document.js gives the passage focus once it has run, which may be after #passage exists.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'passage'")
     original = page.get_by_role("link", name=re.compile("Åbn originalen"))
     assert original.get_attribute("href").endswith(f"#page={start}")
+
+
+def test_a_question_typed_without_danish_letters_says_what_was_searched(server, page):
+    page.goto(server + "/?q=" + "Hvad staar forkortelsen KORA for?")
+    page.wait_for_selector("li.hit")
+    assert "«Hvad står forkortelsen KORA for?»" in page.locator(".searched-for").inner_text()
 
 
 def test_empty_result_suggests_what_to_try(server, page):
