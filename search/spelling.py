@@ -39,8 +39,9 @@ _DANISH_LETTERS = re.compile("[æøåÆØÅ]")
 _TYPED = re.compile("ae|oe|aa")
 _TYPED_LETTER = {"ae": "æ", "oe": "ø", "aa": "å"}
 _MAX_TYPED = 4  # digraphs per word tried in every combination (2⁴ spellings at most)
-# An address is spelt as it must be typed ("naestved.dk"), not repaired.
-_ADDRESS = re.compile(r"\S*(?:@|://|www\.)\S*")
+# An address is spelt as it must be typed ("www.naestved.dk", "help.libreoffice.org"), not
+# repaired: nor is any word joined to another by a dot.
+_ADDRESS = re.compile(r"\S*(?:@|://|www\.)\S*|\w+(?:\.\w+)+")
 
 
 class SpellingRepair:

@@ -70,6 +70,7 @@ def test_a_question_holding_danish_letters_is_searched_as_typed(repair):
 
 def test_acronyms_and_addresses_in_a_question_keep_their_spelling(repair):
     assert repair.mend_query("GPS paa www.sjaelland.dk") == "GPS på www.sjaelland.dk"
+    assert repair.mend_query("paa help.omrade.org") == "på help.omrade.org"
 
 
 def _chunk(text: str, lang: str) -> Chunk:
