@@ -17,7 +17,7 @@ from search.citation import citation_for
 from search.dedupe import near_duplicates, shingles
 from search.index import Index
 from search.keyword_query import looks_like_keywords
-from search.sparse import surely_danish, surely_english
+from search.sparse import likely_danish, surely_english
 from search.store import Filters, StoredPoint
 
 Mode = Literal["hybrid", "dense", "sparse"]
@@ -55,7 +55,7 @@ class Searcher:
         self.index = index
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._mend = index.query_mending()  # built here: ≈1 s once, not on a first search
+        self._spelling = index.question_spelling()  # built here (≈1 s once), not on a search
 
     def _embed_query(self, query: str) -> np.ndarray:
         with self._cache_lock:
@@ -125,11 +125,15 @@ class Searcher:
 
     def _mended(self, query: str) -> str:
         """``query`` with the words of a Danish question typed without æ, ø and å mended
-        ("okonomi" → "økonomi"; search.spelling). A question not surely Danish (English,
-        mixed, a few bare words) is left as typed: "does" is no "døs"."""
-        if self._mend is None or not surely_danish(query):
+        ("okonomi" → "økonomi"; search.spelling): when a word was spelt with ae/oe/aa
+        ("takster paa botilbud", too short for langdetect), or langdetect leans Danish.
+        English is left as typed: "does" is no "døs", "keep paper" no "kæp papær"."""
+        if self._spelling is None or surely_english(query):
             return query
-        return self._mend(query)
+        mended, typed = self._spelling.mend_question(query)
+        if mended != query and (typed or likely_danish(query)):
+            return mended
+        return query
 
     def _sparse_weight(self, query: str, in_english: bool) -> float | None:
         """The keyword channel's fusion weight for this query, if not the usual one: less for

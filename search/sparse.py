@@ -486,6 +486,13 @@ def surely_danish(query: str) -> bool:
     return _query_language(query)[0] >= SURELY_DANISH
 
 
+def likely_danish(query: str) -> bool:
+    """Whether langdetect leans Danish (≥ 0.5) and not English: a short question with
+    a misspelt word or two ("okonomi i kommunerne" is 0.86)."""
+    danish, english = _query_language(query)
+    return danish >= 0.5 and english < 0.5
+
+
 def surely_english(query: str) -> bool:
     """Whether langdetect gives the query ≥ 0.9 English: an English question, not a keyword
     query that happens to look English ("basic shell starte program" is 0.86)."""

@@ -15,12 +15,14 @@ shows damage: at least ``MIN_REPAIRS`` repairs and ``MIN_SHARE`` of its words. A
 ("OPS", which folds like "gps") are never touched.
 
 A question typed without æ, ø and å (a keyboard without them: "okonomi", "Sjaelland", "hoej",
-"staar") is mended before it is searched (:meth:`SpellingRepair.mend_query`; the searcher asks
-only for surely Danish questions): each word the list lacks, and that is no compound of listed
-words, becomes the one listed word (or compound) it spells with ``ae``/``oe``/``aa`` read as
-æ/ø/å, or else, unless it is a name, the one listed word with its folded skeleton. A question
-holding any of those letters is searched as typed. Measured with the Danish questions of dev,
-holdout and the LibreOffice help spelt both ways (``bench/typed_queries.py``, README).
+"staar") is mended before it is searched (:meth:`SpellingRepair.mend_question`; the searcher
+decides whether the question is Danish enough): each word the list lacks, and that is no
+compound of listed words, becomes the one listed word (or compound) it spells with
+``ae``/``oe``/``aa`` read as æ/ø/å, or else, unless it is a name, the one listed word it spells
+with æ/ø/å written e/o/a. Not the folded skeleton here: it joins words no typist confuses
+("keep", "kæp"). A question holding any of those letters is searched as typed. Measured with
+the Danish questions of dev, holdout and the LibreOffice help spelt both ways
+(``bench/typed_queries.py``, README).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ _DANISH_LETTERS = re.compile("[æøåÆØÅ]")
 # How a typist without æ, ø and å writes them.
 _TYPED = re.compile("ae|oe|aa")
 _TYPED_LETTER = {"ae": "æ", "oe": "ø", "aa": "å"}
+_LETTERS_LEFT_OUT = str.maketrans({"æ": "e", "ø": "o", "å": "a"})
 _MAX_TYPED = 4  # digraphs per word tried in every combination (2⁴ spellings at most)
 # An address is spelt as it must be typed ("www.naestved.dk", "help.libreoffice.org"), not
 # repaired: nor is any word joined to another by a dot.
@@ -72,6 +75,23 @@ class SpellingRepair:
             return None
         return fixed.capitalize() if word[0].isupper() else fixed
 
+    @functools.cached_property
+    def _by_letters_left_out(self) -> dict[str, str]:
+        """A listed word holding æ, ø or å, by its spelling with e, o, a instead; a spelling
+        two listed words share is left out."""
+        by_key: dict[str, str | None] = {}
+        for word in self.words:
+            key = word.translate(_LETTERS_LEFT_OUT)
+            if key != word:
+                by_key[key] = None if key in by_key and by_key[key] != word else word
+        return {k: w for k, w in by_key.items() if w is not None}
+
+    def letters_left_out(self, word: str) -> str | None:
+        """The one listed word ``word`` spells with æ, ø, å written e, o, a ("okonomi" →
+        "økonomi", "omrade" → "område"), if any. Stricter than the folded skeleton, which
+        also joins what no typist confuses ("keep" and "kæp", "paper" and "papaer")."""
+        return self._by_letters_left_out.get(word.lower())
+
     def typed(self, word: str) -> str | None:
         """The listed word ``word`` spells with some of its ``ae``/``oe``/``aa`` read as
         æ/ø/å, if exactly one ("hoej" → "høj", "staar" → "står"); else None."""
@@ -99,10 +119,18 @@ class SpellingRepair:
     def mend_query(self, text: str) -> str:
         """A question typed without æ, ø and å with each word the list lacks mended (see the
         module docstring); a question holding any of those letters, as typed."""
+        return self.mend_question(text)[0]
+
+    def mend_question(self, text: str) -> tuple[str, bool]:
+        """:meth:`mend_query`, and whether a word it mended was spelt with ``ae``, ``oe`` or
+        ``aa`` (a Danish typist's sign; a word with the letters left out is none: "for"
+        could be "før" or English)."""
         if _DANISH_LETTERS.search(text):
-            return text
+            return text, False
+        danish = False
 
         def mend(match: re.Match[str]) -> str:
+            nonlocal danish
             word = match.group()
             lower = word.lower()
             # An English "does" or "of" in a Danish question is no "døs", "øf".
@@ -111,20 +139,22 @@ class SpellingRepair:
             if self._known(lower):
                 return word
             fixed = self.typed(word)
+            danish = danish or fixed is not None
             # A capital inside the question starts a name: "Sjaelland" is "Sjælland", but
             # "Navigator" and "Writer" are spelt as their owners spell them, not as Danish
-            # words that fold like them ("navigatør").
+            # words with the letters left out ("navigatør").
             if fixed is None and not (word[0].isupper() and match.start() > 0):
-                fixed = self.correction(word)
+                fixed = self.letters_left_out(word)
             if fixed is None:
                 return word
             return fixed.capitalize() if word[0].isupper() else fixed
 
         addresses = [m.span() for m in _ADDRESS.finditer(text)]
-        return _WORD.sub(
+        mended = _WORD.sub(
             lambda m: m.group() if any(a <= m.start() < b for a, b in addresses) else mend(m),
             text,
         )
+        return mended, danish
 
     def repair(self, text: str) -> str:
         """``text`` with its damaged words repaired, if it shows damage; else ``text``."""

@@ -44,6 +44,19 @@ def test_a_question_typed_without_danish_letters_is_searched_mended(client):
     assert [h["chunk_id"] for h in typed["results"]] == [h["chunk_id"] for h in written["results"]]
 
 
+@pytest.mark.parametrize(
+    ("typed", "searched_for"),
+    [
+        ("takster paa botilbud", "takster på botilbud"),  # too short for langdetect; "paa"
+        ("okonomi i kommunerne", "økonomi i kommunerne"),  # leans Danish
+        ("keep paper spend", None),  # English: no "kæp"
+        ("How does a municipality keep its budget?", None),
+    ],
+)
+def test_only_a_danish_question_is_mended(client, typed, searched_for):
+    assert client.get("/search", params={"q": typed}).json()["searched_for"] == searched_for
+
+
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
 def test_every_mode_is_served(client, mode):
     body = client.get("/search", params={"q": "takster", "mode": mode, "limit": 3}).json()

@@ -63,6 +63,14 @@ def test_names_and_english_words_in_a_question_keep_their_spelling():
     assert repair.mend_query(question) == question
 
 
+def test_a_question_is_mended_by_its_letters_not_by_the_ocr_skeleton():
+    """OCR's skeleton joins "keep" and "kæp"; a typist leaving æ out writes "kep"."""
+    repair = SpellingRepair(["kæp", "økonomi", "i"])
+    assert repair.mend_question("keep okonomi i") == ("keep økonomi i", False)
+    assert repair.mend_question("kep") == ("kæp", False)
+    assert repair.mend_question("kaep") == ("kæp", True)  # ae for æ: a Danish typist
+
+
 def test_a_question_holding_danish_letters_is_searched_as_typed(repair):
     question = "Hvad står der om takster paa Sjaelland?"
     assert repair.mend_query(question) == question
