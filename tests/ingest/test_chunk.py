@@ -222,7 +222,7 @@ def no_language_detection(monkeypatch):
 def _chunk_seconds(settings, text: str) -> float:
     doc = _one_block_document(text)
     best = float("inf")
-    for _ in range(2):  # the best of two: the machine is shared
+    for _ in range(3):  # the best of three: the machine is shared (a fresh clone once saw 8.5)
         started = time.perf_counter()
         Chunker(settings).chunk(doc)
         best = min(best, time.perf_counter() - started)
