@@ -48,8 +48,9 @@ _ADDRESS = re.compile(r"\S*(?:@|://|www\.)\S*|\w+(?:\.\w+)+")
 
 
 class SpellingRepair:
-    """Maps a damaged word to the one listed word with its folded skeleton. Thread-safe
-    (read-only after construction)."""
+    """Maps a damaged word to the one listed word with its folded skeleton, and a question
+    typed without æ, ø and å to its Danish spelling. Thread-safe (read-only after
+    construction)."""
 
     def __init__(
         self, words: Iterable[str], compound: Callable[[str], object] | None = None
@@ -58,6 +59,7 @@ class SpellingRepair:
         # Tells a compound the list lacks ("politikertemamødet") from a non-word: a split or
         # None (search.compounds); only a question's typed spellings are checked with it.
         self._compound = compound
+        self._by_letters_left_out = _by_letters_left_out(self.words)
         by_key: dict[str, str | None] = {}
         for word in self.words:
             key = fold(word)
@@ -74,17 +76,6 @@ class SpellingRepair:
         if fixed is None or fixed == lower:
             return None
         return fixed.capitalize() if word[0].isupper() else fixed
-
-    @functools.cached_property
-    def _by_letters_left_out(self) -> dict[str, str]:
-        """A listed word holding æ, ø or å, by its spelling with e, o, a instead; a spelling
-        two listed words share is left out."""
-        by_key: dict[str, str | None] = {}
-        for word in self.words:
-            key = word.translate(_LETTERS_LEFT_OUT)
-            if key != word:
-                by_key[key] = None if key in by_key and by_key[key] != word else word
-        return {k: w for k, w in by_key.items() if w is not None}
 
     def letters_left_out(self, word: str) -> str | None:
         """The one listed word ``word`` spells with æ, ø, å written e, o, a ("okonomi" →
@@ -127,10 +118,10 @@ class SpellingRepair:
         could be "før" or English)."""
         if _DANISH_LETTERS.search(text):
             return text, False
-        danish = False
+        spelt_typed = False
 
         def mend(match: re.Match[str]) -> str:
-            nonlocal danish
+            nonlocal spelt_typed
             word = match.group()
             lower = word.lower()
             # An English "does" or "of" in a Danish question is no "døs", "øf".
@@ -139,7 +130,7 @@ class SpellingRepair:
             if self._known(lower):
                 return word
             fixed = self.typed(word)
-            danish = danish or fixed is not None
+            spelt_typed = spelt_typed or fixed is not None
             # A capital inside the question starts a name: "Sjaelland" is "Sjælland", but
             # "Navigator" and "Writer" are spelt as their owners spell them, not as Danish
             # words with the letters left out ("navigatør").
@@ -154,7 +145,7 @@ class SpellingRepair:
             lambda m: m.group() if any(a <= m.start() < b for a, b in addresses) else mend(m),
             text,
         )
-        return mended, danish
+        return mended, spelt_typed
 
     def repair(self, text: str) -> str:
         """``text`` with its damaged words repaired, if it shows damage; else ``text``."""
@@ -177,6 +168,17 @@ class SpellingRepair:
             last = end
         out.append(text[last:])
         return "".join(out)
+
+
+def _by_letters_left_out(words: frozenset[str]) -> dict[str, str]:
+    """A listed word holding æ, ø or å, by its spelling with e, o, a instead; a spelling two
+    listed words share is left out."""
+    by_key: dict[str, str | None] = {}
+    for word in words:
+        key = word.translate(_LETTERS_LEFT_OUT)
+        if key != word:
+            by_key[key] = None if key in by_key and by_key[key] != word else word
+    return {k: w for k, w in by_key.items() if w is not None}
 
 
 @functools.lru_cache(maxsize=4)
