@@ -48,7 +48,7 @@ from search.embed_cache import EmbeddingCache
 from search.jobs import JobStore
 from search.recovery import recover
 from search.sparse import SparseEncoder, danish_encoder
-from search.spelling import SpellingRepair, spelling_for
+from search.spelling import QuestionSpelling, question_spelling_for, spelling_for
 from search.store import IndexInfo, Store
 from search.windows import window_inputs
 
@@ -197,13 +197,13 @@ class Index:
             return None
         return spelling_for(splitter.words).repair
 
-    def question_spelling(self) -> SpellingRepair | None:
+    def question_spelling(self) -> QuestionSpelling | None:
         """What mends a question typed without æ, ø and å before it is searched
         (search.spelling), if spelling repair is on and a word list is loaded."""
         splitter = self.sparse.splitter
         if not self.settings.spelling_repair or splitter is None:
             return None
-        return spelling_for(splitter.words, splitter.split)
+        return question_spelling_for(splitter.words, splitter.split)
 
     def _write_chunks(
         self, document_id: str, chunks: Sequence[Chunk], reporter: PassageProgress | None

@@ -118,51 +118,45 @@ def test_procedural_wording_is_not_a_decision(module_settings, tmp_path: Path):
     assert [c.kind for c in chunks] == ["text"]
 
 
+def _kinds(settings, path: Path, text: str) -> list[str]:
+    """The kinds of the chunks of a text file holding ``text`` (small sections kept)."""
+    path.write_text(text, encoding="utf-8")
+    settings = settings.model_copy(update={"chunk_min_words": 0})
+    return [c.kind for c in Chunker(settings).chunk(read_document(path, settings))]
+
+
 def test_indstiller_is_a_recommendation_only_with_what_it_recommends(
     module_settings, tmp_path: Path
 ):
     """In minutes "indstiller" recommends ("Direktionen indstiller, at …"); in a manual it
     means "sets" ("Indstiller visningsegenskaberne for et gitter")."""
-    manual = tmp_path / "hjaelp.txt"
-    manual.write_text(
+    manual = (
         "Gitter\n\nIndstiller visningsegenskaberne for et gitter. For at forbedre synligheden "
-        "indstiller du baggrundsfarven til grå, og Calc bruger det globalt indstillede sprog.\n",
-        encoding="utf-8",
+        "indstiller du baggrundsfarven til grå, og Calc bruger det globalt indstillede sprog.\n"
     )
-    minutes = tmp_path / "referat.txt"
-    minutes.write_text(
+    minutes = (
         "Punkt 4. Rammeaftale 2025\n\nDirektionen indstiller til KKR Sjælland, at "
-        "rammeaftalen for 2025 godkendes med de foreslåede takster for pladser på botilbud.\n",
-        encoding="utf-8",
+        "rammeaftalen for 2025 godkendes med de foreslåede takster for pladser på botilbud.\n"
     )
-    settings = module_settings.model_copy(update={"chunk_min_words": 0})
-    chunker = Chunker(settings)
-    assert {c.kind for c in chunker.chunk(read_document(manual, settings))} == {"text"}
-    kinds = [c.kind for c in chunker.chunk(read_document(minutes, settings))]
-    assert "decision" in kinds
+    assert set(_kinds(module_settings, tmp_path / "hjaelp.txt", manual)) == {"text"}
+    assert "decision" in _kinds(module_settings, tmp_path / "referat.txt", minutes)
 
 
 def test_conditions_and_adjectives_are_no_decisions(module_settings, tmp_path: Path):
     """A sentence opened by "Besluttede du dig for …" means "if you decided" (the GIMP help),
     "den anbefalede indstilling" is the recommended setting; minutes record a decision with its
     body first or telegraphically, where "de" is an article."""
-    manual = tmp_path / "hjaelp.txt"
-    manual.write_text(
+    manual = (
         "Hukommelse\n\nBesluttede du dig for kun at bruge RAM, og kører programmet langsomt, "
         "kan du prøve at øge størrelsen lidt. Godkendte man ændringen, gemmes den. Den anbefalede "
-        "indstilling er automatisk.\n",
-        encoding="utf-8",
+        "indstilling er automatisk.\n"
     )
-    settings = module_settings.model_copy(update={"chunk_min_words": 0})
-    chunker = Chunker(settings)
-    assert {c.kind for c in chunker.chunk(read_document(manual, settings))} == {"text"}
+    assert set(_kinds(module_settings, tmp_path / "hjaelp.txt", manual)) == {"text"}
     for record in (
         "Punkt 3. Takster\n\nKKR Sjælland besluttede, at rammeaftalen skal evalueres i 2026.\n",
         "Punkt 3. Takster\n\nGodkendte de nye takster for pladser på botilbud for 2025.\n",
     ):
-        minutes = tmp_path / "referat.txt"
-        minutes.write_text(record, encoding="utf-8")
-        assert "decision" in [c.kind for c in chunker.chunk(read_document(minutes, settings))]
+        assert "decision" in _kinds(module_settings, tmp_path / "referat.txt", record)
 
 
 def test_section_paths_follow_the_heading_hierarchy(module_settings, tmp_path: Path):

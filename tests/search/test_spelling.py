@@ -9,7 +9,7 @@ import pytest
 from ops_search.models import Chunk
 from search.index import Index, sparse_input
 from search.query import Searcher, SearchRequest
-from search.spelling import SpellingRepair
+from search.spelling import QuestionSpelling, SpellingRepair
 from search.windows import window_inputs
 from tests.conftest import quiet_reporter
 
@@ -46,39 +46,44 @@ def test_acronyms_and_addresses_keep_their_spelling(repair):
     assert out.endswith("se www.sjaelland.dk eller skriv til kkr@sjaelland.dk")
 
 
-def test_a_question_typed_without_danish_letters_is_mended(repair):
+@pytest.fixture(scope="module")
+def mender() -> QuestionSpelling:
+    return QuestionSpelling(WORDS)
+
+
+def test_a_question_typed_without_danish_letters_is_mended(mender):
     """A typist writes æ, ø, å as "ae", "oe", "aa", or leaves the marks out altogether."""
-    assert repair.mend_query("Hvad staar der om takster paa Sjaelland?") == (
+    assert mender.mend_query("Hvad staar der om takster paa Sjaelland?") == (
         "Hvad står der om takster på Sjælland?"
     )
     # "vaekst" spells no listed word ("væksten" is): left as typed
-    assert repair.mend_query("hoej vaekst okonomisk omrade") == "høj vaekst økonomisk område"
-    assert repair.typed("hoer") == "hør"
-    assert repair.typed("haerd") == "hærd"  # not "herd", which the typist would write so
+    assert mender.mend_query("hoej vaekst okonomisk omrade") == "høj vaekst økonomisk område"
+    assert mender.typed("hoer") == "hør"
+    assert mender.typed("haerd") == "hærd"  # not "herd", which the typist would write so
 
 
 def test_names_and_english_words_in_a_question_keep_their_spelling():
-    repair = SpellingRepair(["navigatør", "døs", "øf", "vise", "kan"])
+    repair = QuestionSpelling(["navigatør", "døs", "øf", "vise", "kan"])
     question = "Kan Navigator vise, what does it do of"
     assert repair.mend_query(question) == question
 
 
 def test_a_question_is_mended_by_its_letters_not_by_the_ocr_skeleton():
     """OCR's skeleton joins "keep" and "kæp"; a typist leaving æ out writes "kep"."""
-    repair = SpellingRepair(["kæp", "økonomi", "i"])
+    repair = QuestionSpelling(["kæp", "økonomi", "i"])
     assert repair.mend_question("keep okonomi i") == ("keep økonomi i", False)
     assert repair.mend_question("kep") == ("kæp", False)
     assert repair.mend_question("kaep") == ("kæp", True)  # ae for æ: a Danish typist
 
 
-def test_a_question_holding_danish_letters_is_searched_as_typed(repair):
+def test_a_question_holding_danish_letters_is_searched_as_typed(mender):
     question = "Hvad står der om takster paa Sjaelland?"
-    assert repair.mend_query(question) == question
+    assert mender.mend_query(question) == question
 
 
-def test_acronyms_and_addresses_in_a_question_keep_their_spelling(repair):
-    assert repair.mend_query("GPS paa www.sjaelland.dk") == "GPS på www.sjaelland.dk"
-    assert repair.mend_query("paa help.omrade.org") == "på help.omrade.org"
+def test_acronyms_and_addresses_in_a_question_keep_their_spelling(mender):
+    assert mender.mend_query("GPS paa www.sjaelland.dk") == "GPS på www.sjaelland.dk"
+    assert mender.mend_query("paa help.omrade.org") == "på help.omrade.org"
 
 
 def _chunk(text: str, lang: str) -> Chunk:
