@@ -67,6 +67,13 @@ COLLECTIONS: dict[str, Collection] = {
         "usr/share/libreoffice/help/da",
         "LibreOffice help in Danish: ≈2,560 HTML pages",
     ),
+    "libreoffice-help-en-us": Collection(
+        ("libreoffice-help-en-us",),
+        "usr/share/libreoffice/help/en-US",
+        "LibreOffice help in English: the same pages and paragraph ids as the Danish help, "
+        "for the Danish–English word list (build_lexicon.py)",
+        default=False,
+    ),
     "tex-docs": Collection(
         TEX_PACKAGES,
         "usr/share/doc/texlive-doc",

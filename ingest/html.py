@@ -39,7 +39,11 @@ _CHROME_HINT = re.compile(
     r"(^|[-_ ])(comment|comments|kommentar|reply|respond|sidebar|widget|nav|menu|footer|"
     r"breadcrumb|share|social|cookie|related\w*|relaterede|newsletter|search|skip|"
     # DocBook's and other generators' page-turn bars: "2. Workflow | Appendiks C. …"
-    r"navheader|navfooter|navbar|pager|pagination)([-_ ]|$)",
+    r"navheader|navfooter|navbar|pager|pagination|"
+    # Generated contents listings and back-of-book indexes (DocBook's "toc", "indexdiv" and
+    # "list-of-figures", Sphinx's "toctree-wrapper"): every topic's name in one place, so
+    # they would match any question and cite a page that only points elsewhere.
+    r"toc|toctree-wrapper|table-of-contents|indexdiv|list-of-\w+)([-_ ]|$)",
     re.IGNORECASE,
 )
 _MAX_HINT_ID = 24
@@ -522,10 +526,14 @@ class _Flow:
         self.heading: _Node | None = None
         self.heading_parts: list[str] = []
         self.tables: list[_Table | None] = []  # None: a layout table, read as blocks
+        # A definition list's term waits for its definition, so that the two stay one block
+        # and no passage ends on "Ctrl + S" while the next begins with what it does.
+        self.term: str | None = None
 
     def read(self, root: _Node) -> list[Block]:
         _walk(root, self.enter, self.leave, self.text)
         self.flush()
+        self.emit_term()
         return self.blocks
 
     def _data(self) -> _Table | None:
@@ -542,6 +550,7 @@ class _Flow:
             if kind == "nav":
                 return False
             self.flush()
+            self.emit_term()
             self.tables.append(_Table("data") if kind == "data" else None)
         elif table is not None:
             if tag == "tr":
@@ -554,6 +563,7 @@ class _Flow:
                 table.add(" ")
         elif tag in _HEADINGS and self.heading is None:
             self.flush()
+            self.emit_term()
             self.heading, self.heading_parts = node, []
         elif self.heading is not None:
             if tag in _BLOCK_LEVEL or tag == "br":
@@ -597,6 +607,10 @@ class _Flow:
         elif self.heading is not None:
             if tag in _BLOCK_LEVEL:
                 self.heading_parts.append(" ")
+        elif tag == "dt":
+            term = self.take()
+            if term:
+                self.term = f"{self.term}\n{term}" if self.term else term
         elif tag in _BLOCK_LEVEL:
             self.flush()
             self.pre -= tag == "pre"
@@ -614,8 +628,22 @@ class _Flow:
             self.buf.append(_HTML_SPACE_RE.sub(" ", value))
 
     def flush(self) -> None:
+        text = self.take()
+        if text and self.term:
+            text, self.term = f"{self.term}\n{text}", None
+        if text:
+            self.blocks.append(Block(kind="text", text=text, page=1))
+
+    def emit_term(self) -> None:
+        """A term whose definition did not follow as text stands as a block of its own."""
+        if self.term:
+            self.blocks.append(Block(kind="text", text=self.term, page=1))
+            self.term = None
+
+    def take(self) -> str:
+        """The text gathered since the last block ended, cleaned; the buffer is emptied."""
         if not self.buf:
-            return
+            return ""
         raw = "".join(self.buf)
         if self.buf_pre:  # preformatted: its lines stay lines
             lines = (normalize_line(line) for line in raw.split("\n"))
@@ -623,5 +651,4 @@ class _Flow:
         else:
             text = _NEWLINES_RE.sub("\n", normalize_line(raw)).strip()
         self.buf, self.buf_pre = [], False
-        if text:
-            self.blocks.append(Block(kind="text", text=text, page=1))
+        return text

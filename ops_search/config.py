@@ -130,10 +130,20 @@ class Settings(BaseSettings):
     # passages: a Danish question stems "tjener" as Danish, an English passage holding it was
     # stemmed as English, so the keyword channel alone cannot meet them.
     english_keyword_weight: float = Field(
-        0.2,
+        0.4,
         ge=0,
         description="RRF weight of a fourth hybrid list beside the English passages' dense "
         "list: the question's keywords analysed as English among English passages; 0 = off.",
+    )
+
+    # e5 ranks an English question's Danish answer below English text on the same topic; the
+    # question put into Danish word by word (search.glossary) brings its Danish words along.
+    danish_gloss_weight: float = Field(
+        0.5,
+        ge=0,
+        description="For a surely English question in hybrid search: the weight of its "
+        "Danish word-by-word gloss's vector added to the question's, its words added to the "
+        "keyword query; 0 = off.",
     )
 
     # --- embedding ---
@@ -215,6 +225,17 @@ class Settings(BaseSettings):
         description="Before a passage not in English is embedded, replace words the Danish "
         "word list lacks by the one listed word they are an OCR-damaged spelling of "
         "(search.spelling); the text shown stays as printed. Needs the lexicon.",
+    )
+    glossary: str = Field(
+        "",
+        description="Danish–English glossary (word<TAB>direction<TAB>translations; the one "
+        "shipped, search/data/glossary-da-en.tsv, when empty) through which a Danish question "
+        "is put into English word by word for the English passages' dense list; 'off' = off.",
+    )
+    dictionary: str = Field(
+        "/usr/share/dictd/freedict-dan-eng",
+        description="Danish–English dictd dictionary (Debian package dict-freedict-dan-eng; "
+        "BASE.index and BASE.dict.dz) for everyday words the glossary lacks; empty = off.",
     )
     thesaurus: str = Field(
         "/usr/share/mythes/th_da_DK.dat",

@@ -45,6 +45,7 @@ from search.centering import Centering
 from search.database import Database
 from search.embed import Embedder, make_embedder
 from search.embed_cache import EmbeddingCache
+from search.glossary import GLOSSARY_PATH, Glossary, glossary_for
 from search.jobs import JobStore
 from search.recovery import recover
 from search.sparse import SparseEncoder, danish_encoder
@@ -204,6 +205,21 @@ class Index:
         if not self.settings.spelling_repair or splitter is None:
             return None
         return question_spelling_for(splitter.words, splitter.split)
+
+    def glossary(self) -> Glossary | None:
+        """What puts a Danish question into English word by word (search.glossary), if a
+        glossary is set and loads."""
+        value = self.settings.glossary.strip()
+        if value.lower() == "off":
+            return None
+        path = Path(value) if value else GLOSSARY_PATH
+        splitter = self.sparse.splitter
+        dictionary = self.settings.dictionary.strip()
+        return glossary_for(
+            path,
+            splitter.split if splitter is not None else None,
+            Path(dictionary) if dictionary else None,
+        )
 
     def _write_chunks(
         self, document_id: str, chunks: Sequence[Chunk], reporter: PassageProgress | None

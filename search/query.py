@@ -56,17 +56,23 @@ class Searcher:
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._spelling = index.question_spelling()  # built here (≈0.2 s once), not on a search
+        self._glossary = index.glossary()
 
-    def _embed_query(self, query: str) -> np.ndarray:
+    def _embed_query(self, query: str, english: bool | None = None) -> np.ndarray:
+        """The query's vector, centred as English when ``english`` (default: when the query
+        is surely English)."""
+        key = query if english is None else f"{english}\0{query}"
         with self._cache_lock:
-            if query in self._query_vectors:
-                self._query_vectors.move_to_end(query)
-                return self._query_vectors[query]
+            if key in self._query_vectors:
+                self._query_vectors.move_to_end(key)
+                return self._query_vectors[key]
         # An English question is centred on the English mean (search.centering).
         raw = self.index.embedder.embed_query(query)
-        vector = self.index.centering.query(raw, english=surely_english(query))
+        if english is None:
+            english = surely_english(query)
+        vector = self.index.centering.query(raw, english=english)
         with self._cache_lock:
-            self._query_vectors[query] = vector
+            self._query_vectors[key] = vector
             while len(self._query_vectors) > self.index.settings.query_cache:
                 self._query_vectors.popitem(last=False)
         return vector
@@ -82,10 +88,20 @@ class Searcher:
             return SearchResult([], (time.perf_counter() - started) * 1000, 0, searched_for)
         if sparse is not None and not sparse.indices:
             sparse = None  # only stopwords: hybrid falls back to dense alone
-        weight = english = english_sparse = english_sparse_weight = None
+        weight = english = english_sparse = english_sparse_weight = english_dense = None
         if request.mode == "hybrid" and sparse is not None:
             in_english = surely_english(query)
             weight = self._sparse_weight(query, in_english)
+            # An English question put into Danish word by word (search.glossary) asks the
+            # Danish passages in their own words too: its keywords join the keyword query,
+            # its vector (Settings.danish_gloss_weight) the question's.
+            gloss = self._danish_gloss(query) if in_english else None
+            if gloss is not None and dense is not None:
+                sparse = self.index.sparse.encode_query(f"{query} {gloss}")
+                mixed = dense + self.index.settings.danish_gloss_weight * self._embed_query(
+                    gloss, english=False
+                )
+                dense = mixed / np.linalg.norm(mixed)
             # A question not surely English also asks the English passages apart, by meaning
             # and by its words stemmed as English (Settings.english_passage_weight,
             # english_keyword_weight): its answer may stand on an untranslated page.
@@ -93,8 +109,15 @@ class Searcher:
                 settings = self.index.settings
                 english = settings.english_passage_weight or None
                 english_sparse_weight = settings.english_keyword_weight or None
+                # Put into English word by word (search.glossary), the question meets the
+                # English passages on their own terms, by meaning and by its keywords.
+                gloss = self._english_gloss(query) if english else None
+                if gloss is not None:
+                    english_dense = self._embed_query(gloss, english=True)
                 if english and english_sparse_weight:
-                    english_sparse = self.index.sparse.encode_query_english(query)
+                    english_sparse = self.index.sparse.encode_query_english(
+                        f"{query} {gloss}" if gloss else query
+                    )
         wanted = request.offset + request.limit
         # Ask for more than shown: duplicates and per-document caps remove some. When they
         # removed so many that the page is short (boilerplate on hundreds of pages), ask once
@@ -111,6 +134,7 @@ class Searcher:
                 english_weight=english,
                 english_sparse=english_sparse,
                 english_sparse_weight=english_sparse_weight,
+                english_dense=english_dense,
             )
             kept = _distinct(points, request.per_document)
             if len(kept) >= wanted or len(points) < fetch or attempt:
@@ -122,6 +146,22 @@ class Searcher:
             for i, (point, repeats) in enumerate(page)
         ]
         return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept), searched_for)
+
+    def _danish_gloss(self, query: str) -> str | None:
+        """An English question put into Danish word by word (search.glossary); None when no
+        word was translated, there is no glossary or its weight is 0."""
+        if self._glossary is None or not self.index.settings.danish_gloss_weight:
+            return None
+        gloss, translated = self._glossary.to_danish_text(query)
+        return gloss if translated else None
+
+    def _english_gloss(self, query: str) -> str | None:
+        """The question put into English word by word (search.glossary); None when no word
+        was translated or there is no glossary."""
+        if self._glossary is None:
+            return None
+        gloss, translated = self._glossary.to_english_text(query)
+        return gloss if translated else None
 
     def _mended(self, query: str) -> str:
         """``query`` with the words of a Danish question typed without æ, ø and å mended

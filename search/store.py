@@ -451,6 +451,7 @@ class Store:
         english_weight: float | None = None,
         english_sparse: SparseVector | None = None,
         english_sparse_weight: float | None = None,
+        english_dense: np.ndarray | None = None,
     ) -> list[StoredPoint]:
         """Ranked chunks. ``dense`` is one ``(dim,)`` query vector; a chunk's dense score is its
         best window's cosine (max-sim). ``hybrid`` fuses the dense and sparse channels with
@@ -462,7 +463,8 @@ class Store:
         only (not when the filters ask for one language), so that a Danish question meets the
         answer on an untranslated English page; ``english_sparse`` at
         ``english_sparse_weight`` adds a fourth with it: the query's English keywords (English
-        stems, as the English passages are analysed) among English passages only."""
+        stems, as the English passages are analysed) among English passages only;
+        ``english_dense`` (the question put into English) replaces ``dense`` in the third."""
         engine = self._e()
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -474,6 +476,14 @@ class Store:
             if vec.shape[0] != self._info.dim:
                 raise ValueError(f"dense query must have {self._info.dim} dims, got {vec.shape[0]}")
             dense_list = [vec.tolist()]  # a one-row multivector
+        english_dense_list = None
+        if english_dense is not None:
+            vec = np.asarray(english_dense, dtype=np.float32).reshape(-1)
+            if vec.shape[0] != self._info.dim:
+                raise ValueError(
+                    f"english_dense must have {self._info.dim} dims, got {vec.shape[0]}"
+                )
+            english_dense_list = [vec.tolist()]
         sparse_q = _check_sparse(sparse) if sparse is not None else None
         if sparse_q is not None and not sparse_q.indices:
             sparse_q = None
@@ -522,6 +532,7 @@ class Store:
             conds=conds,
             english_conds=english_conds,
             english_sparse=english_sparse_q,
+            english_dense=english_dense_list,
         )
         hits.sort(key=lambda h: (-h[1], h[0]))
         return [StoredPoint(id=i, score=s, payload=p) for i, s, p in hits[:limit]]

@@ -179,6 +179,7 @@ class ClientEngine:
         conds,
         english_conds=None,
         english_sparse=None,
+        english_dense=None,
     ):
         m = self._m
         flt = self._filter(conds)
@@ -203,6 +204,7 @@ class ClientEngine:
                 conds=conds,
                 english_conds=english_conds,
                 english_sparse=english_sparse,
+                english_dense=english_dense,
             )
             prefetch = [
                 m.Prefetch(

@@ -136,6 +136,7 @@ class EdgeEngine:
         conds,
         english_conds=None,
         english_sparse=None,
+        english_dense=None,
     ):
         qe = self._qe
         flt = self._filter(conds)
@@ -165,6 +166,7 @@ class EdgeEngine:
                 conds=conds,
                 english_conds=english_conds,
                 english_sparse=english_sparse,
+                english_dense=english_dense,
             )
             prefetches = [self._prefetch(fl, prefetch_limit, dense_params) for fl in lists]
             weights = [fl.weight for fl in lists]

@@ -188,17 +188,24 @@ def fusion_lists(
     conds: list[Cond],
     english_conds: list[Cond] | None = None,
     english_sparse: SparseVector | None = None,
+    english_dense: list[list[float]] | None = None,
 ) -> list[FusionList]:
     """A hybrid search's lists in fusion order, the same for every engine: dense and sparse
-    under ``conds``, then (given ``english_conds``) the dense query and ``english_sparse``
-    among English passages; a list without a vector is left out."""
+    under ``conds``, then (given ``english_conds``) the dense query (``english_dense`` when
+    given: the question put into English) and ``english_sparse`` among English passages; a
+    list without a vector is left out."""
     lists = [
         FusionList(rrf.dense_weight, DENSE, dense, conds),
         FusionList(rrf.sparse_weight, SPARSE, sparse, conds),
     ]
     if english_conds is not None:
         lists += [
-            FusionList(rrf.english_weight, DENSE, dense, english_conds),
+            FusionList(
+                rrf.english_weight,
+                DENSE,
+                english_dense if english_dense is not None else dense,
+                english_conds,
+            ),
             FusionList(rrf.english_sparse_weight, SPARSE, english_sparse, english_conds),
         ]
     return [fl for fl in lists if fl.vector is not None]
@@ -235,6 +242,7 @@ class Engine(Protocol):
         # english_sparse (the query's English keywords) among them too
         english_conds: list[Cond] | None = None,
         english_sparse: SparseVector | None = None,
+        english_dense: list[list[float]] | None = None,
     ) -> list[tuple[str, float, dict]]: ...
     def count(self, conds: list[Cond]) -> int: ...
     def facet(self, key: str, conds: list[Cond], limit: int) -> dict[str, int]: ...

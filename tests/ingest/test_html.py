@@ -108,6 +108,59 @@ def test_a_docbook_page_turn_bar_is_navigation(settings, tmp_path):
     assert _blocks(tmp_path, settings, body) == [("text", "Indhold om arbejdsgangen.")]
 
 
+def test_a_generated_contents_listing_and_back_of_book_index_are_navigation(settings, tmp_path):
+    # DocBook's chapter pages open with a "toc" listing every section; its index page is
+    # "indexdiv"s of terms, each naming pages elsewhere. Neither answers anything.
+    body = (
+        "<div class='chapter'><h1>Kapitel 17. Filtre</h1><div class='toc'><p><b>"
+        "Indholdsfortegnelse</b></p><dl class='toc'><dt><a href='a.html'>1. Sløring</a></dt>"
+        "<dt><a href='b.html'>2. Gaussisk sløring</a></dt></dl></div>"
+        "<p>Et filter ændrer et lag eller et billede.</p></div>"
+        "<div class='index'><h2>Stikordsregister</h2><div class='indexdiv'><h3>B</h3><dl><dt>"
+        "Baggrundsfarve, <a href='c.html'>Farveområde</a></dt></dl></div></div>"
+    )
+    assert _blocks(tmp_path, settings, body) == [
+        ("heading", "Kapitel 17. Filtre"),
+        ("text", "Et filter ændrer et lag eller et billede."),
+        ("heading", "Stikordsregister"),
+    ]
+
+
+# --- definition lists -------------------------------------------------------------------------
+
+
+def test_a_term_and_its_definition_are_one_block(settings, tmp_path):
+    # A table of shortcuts as a definition list: a passage must never end on "Ctrl + S"
+    # while the next begins with what it does.
+    body = (
+        "<dl><dt><span class='keycap'>Ctrl</span> + S</dt><dd><p>Gem billedet</p></dd>"
+        "<dt>Bredde</dt><dd><p>Styrken af filteret.</p><p>Over 60 giver artefakter.</p></dd>"
+        "</dl>"
+    )
+    assert _blocks(tmp_path, settings, body) == [
+        ("text", "Ctrl + S\nGem billedet"),
+        ("text", "Bredde\nStyrken af filteret."),
+        ("text", "Over 60 giver artefakter."),
+    ]
+
+
+def test_terms_sharing_a_definition_stay_with_it(settings, tmp_path):
+    body = "<dl><dt>Farve</dt><dt>Color</dt><dd>Lagets farve.</dd></dl><p>Næste afsnit.</p>"
+    assert _blocks(tmp_path, settings, body) == [
+        ("text", "Farve\nColor\nLagets farve."),
+        ("text", "Næste afsnit."),
+    ]
+
+
+def test_a_term_without_a_definition_before_a_heading_stands_alone(settings, tmp_path):
+    body = "<dl><dt>Ctrl + Q</dt></dl><h2>Rediger</h2><p>Fortryd.</p>"
+    assert _blocks(tmp_path, settings, body) == [
+        ("text", "Ctrl + Q"),
+        ("heading", "Rediger"),
+        ("text", "Fortryd."),
+    ]
+
+
 # --- text outside tables ----------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from search.index import Index
 from search.query import Searcher, SearchRequest
+from search.sparse import surely_english
 from search.store import PREFETCH_MIN, Filters, rrf_score
 from tests.conftest import quiet_reporter
 
@@ -99,17 +100,26 @@ def _fused(
     """The weighted RRF score each passage gets from the channels' own rankings, with the
     keyword channel weighted ``sparse_weight`` and, given ``english_weight``, the dense query
     among English passages as a third list, given ``english_keyword_weight`` too the query's
-    English keywords among them as a fourth (each list as deep as the engine's prefetch)."""
+    English keywords among them as a fourth (each list as deep as the engine's prefetch); in
+    both the question put into English word by word when the glossary translates a word. An
+    English question's Danish gloss joins its keywords and (weighted) its vector."""
     index = searcher.index
     s = index.settings
     dense = searcher._embed_query(query)
     sparse = index.sparse.encode_query(query)
+    danish = searcher._danish_gloss(query) if surely_english(query) else None
+    if danish:  # an English question asks in Danish words too
+        sparse = index.sparse.encode_query(f"{query} {danish}")
+        mixed = dense + s.danish_gloss_weight * searcher._embed_query(danish, english=False)
+        dense = mixed / np.linalg.norm(mixed)
     lists = [(s.dense_weight, dense, None, "dense", None),
              (sparse_weight, None, sparse, "sparse", None)]  # fmt: skip
+    gloss = searcher._english_gloss(query) if english_weight else None
     if english_weight:
-        lists.append((english_weight, dense, None, "dense", Filters(lang=["en"])))
+        english_dense = searcher._embed_query(gloss, english=True) if gloss else dense
+        lists.append((english_weight, english_dense, None, "dense", Filters(lang=["en"])))
     if english_weight and english_keyword_weight:
-        english = index.sparse.encode_query_english(query)
+        english = index.sparse.encode_query_english(f"{query} {gloss}" if gloss else query)
         lists.append((english_keyword_weight, None, english, "sparse", Filters(lang=["en"])))
     fused: dict[str, float] = {}
     for weight, d, sp, mode, flt in lists:
@@ -182,6 +192,17 @@ def test_a_danish_question_also_asks_the_english_passages_apart(
     # The English page answers both; the Danish question meets it only through the third
     # list (e5 ranks it below the corpus's Danish passages about rates).
     assert any(h.lang == "en" for h in hits)
+
+
+def test_a_danish_question_asks_the_english_passages_in_english(mixed_searcher):
+    """Its English lists search the question glossed word by word (search.glossary): the
+    Danish words become the English ones an English page uses."""
+    query = "Hvor længe har en leverandør til at klage over en ny takst?"
+    gloss = mixed_searcher._english_gloss(query)
+    assert gloss is not None
+    words = set(gloss.split())
+    assert {"supplier", "complain", "new"} <= words, gloss
+    assert not words & {"hvor", "har", "en", "til", "at", "over"}, gloss  # function words out
 
 
 def test_a_danish_only_filter_leaves_the_english_passages_out(mixed_searcher):
@@ -285,3 +306,15 @@ def test_paging_continues_where_the_first_page_ended(searcher):
 def test_query_of_only_stopwords_still_answers_in_hybrid(searcher):
     assert search(searcher, "hvad er det")  # dense alone carries it
     assert search(searcher, "hvad er det", mode="sparse") == []
+
+
+def test_an_english_question_asks_the_danish_passages_in_danish_words_too(mixed_searcher):
+    """Its Danish gloss (search.glossary) joins its keywords and, at
+    Settings.danish_gloss_weight, its vector; a Danish question has none."""
+    gloss = mixed_searcher._danish_gloss("Which key do I hold down to add another area?")
+    assert gloss is not None
+    assert {"tilføje", "området"} <= set(gloss.split()), gloss
+    assert not set(gloss.split()) & {"which", "do", "i", "to"}, gloss  # function words out
+    assert mixed_searcher.index.settings.danish_gloss_weight > 0
+    # test_the_keyword_channel_is_weighed_by_the_kind_of_query replays an English question's
+    # search with its gloss: the engine's scores must match it.

@@ -468,6 +468,38 @@ def test_an_english_weight_fuses_a_third_list_of_english_passages_alone(store, f
         assert [h.score for h in plain] != [h.score for h in hits]  # else it could not tell
 
 
+def test_an_english_dense_vector_takes_the_query_s_place_in_the_english_list(store):
+    """The question put into English (search.glossary) asks the English passages instead of
+    the question as written; the lists over all passages keep the question's own vector."""
+    s = Settings()
+    pl, weight = 12, 0.4
+    dense, sparse = query_vectors(2)  # near a Danish chunk
+    english_dense = query_vectors(21)[0]  # near an English one
+    english = Filters(lang=["en"])
+    lists = (
+        (dense, None, "dense", s.dense_weight, None),
+        (None, sparse, "sparse", s.sparse_weight, None),
+        (english_dense, None, "dense", weight, english),
+    )
+    expected = _replayed(store, lists, pl, s.rrf_k)
+    hits = store.query(
+        dense=dense, sparse=sparse, mode="hybrid", limit=8, prefetch_limit=pl,
+        english_weight=weight, english_dense=english_dense,
+    )  # fmt: skip
+    for hit in hits:
+        assert hit.score == pytest.approx(expected[hit.id], rel=1e-5)
+    own = store.query(
+        dense=dense, sparse=sparse, mode="hybrid", limit=8, prefetch_limit=pl,
+        english_weight=weight,
+    )  # fmt: skip
+    assert [h.score for h in own] != [h.score for h in hits]  # else it could not tell
+    with pytest.raises(ValueError, match="english_dense"):
+        store.query(
+            dense=dense, sparse=sparse, mode="hybrid", limit=4, english_weight=weight,
+            english_dense=english_dense[:10],
+        )  # fmt: skip
+
+
 def test_english_keywords_fuse_a_fourth_list_among_english_passages(store):
     """The question's keywords analysed as English, among English passages only, beside the
     English dense list; without that list they add nothing."""
