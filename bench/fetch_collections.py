@@ -71,7 +71,7 @@ COLLECTIONS: dict[str, Collection] = {
         ("libreoffice-help-en-us",),
         "usr/share/libreoffice/help/en-US",
         "LibreOffice help in English: the same pages and paragraph ids as the Danish help, "
-        "for the Danish–English word list (build_lexicon.py)",
+        "for the Danish–English glossary (build_glossary.py)",
         default=False,
     ),
     "tex-docs": Collection(

@@ -126,23 +126,20 @@ def main() -> None:
         seconds = build(data_dir, cache_dir, [ROOT / "corpus", help_root], args.rebuild)
         print(f"index at {data_dir}: built or brought up to date in {seconds:.0f} s\n")
     tables = evaluate(data_dir, cache_dir, SETS)
-    manual_dir = args.manual_dir or cache / "quality" / "manual"
-    if not args.skip_build:
-        manual_root = collection_folder(cache, "danish-pdfs")
-        if not manual_root.exists():
-            fetch(cache, "danish-pdfs")
-        # The same embedding cache as the main index: one model, one cache.
-        seconds = build(manual_dir, cache_dir, [manual_root / MANUAL_FILE], args.rebuild)
-        print(f"index at {manual_dir}: built or brought up to date in {seconds:.0f} s\n")
-    tables.update(evaluate(manual_dir, cache_dir, [MANUAL_SET]))
-    gimp_dir = args.gimp_dir or cache / "quality" / "gimp"
-    if not args.skip_build:
-        gimp_root = collection_folder(cache, "gimp-help-da")
-        if not gimp_root.exists():
-            fetch(cache, "gimp-help-da")
-        seconds = build(gimp_dir, cache_dir, [gimp_root], args.rebuild)
-        print(f"index at {gimp_dir}: built or brought up to date in {seconds:.0f} s\n")
-    tables.update(evaluate(gimp_dir, cache_dir, [GIMP_SET]))
+    # The same embedding cache as the main index: one model, one cache.
+    own = (
+        (args.manual_dir or cache / "quality" / "manual", "danish-pdfs", MANUAL_FILE, MANUAL_SET),
+        (args.gimp_dir or cache / "quality" / "gimp", "gimp-help-da", None, GIMP_SET),
+    )
+    for index_dir, collection, name, qrels in own:
+        if not args.skip_build:
+            root = collection_folder(cache, collection)
+            if not root.exists():
+                fetch(cache, collection)
+            source = root / name if name else root
+            seconds = build(index_dir, cache_dir, [source], args.rebuild)
+            print(f"index at {index_dir}: built or brought up to date in {seconds:.0f} s\n")
+        tables.update(evaluate(index_dir, cache_dir, [qrels]))
     print("\n".join(verdicts(tables)))
     if args.out:
         args.out.write_text(json.dumps(tables, indent=2))

@@ -133,7 +133,8 @@ class Settings(BaseSettings):
         0.4,
         ge=0,
         description="RRF weight of a fourth hybrid list beside the English passages' dense "
-        "list: the question's keywords analysed as English among English passages; 0 = off.",
+        "list: the question's keywords and its English gloss analysed as English among "
+        "English passages; 0 = off.",
     )
 
     # e5 ranks an English question's Danish answer below English text on the same topic; the
@@ -230,7 +231,8 @@ class Settings(BaseSettings):
         "",
         description="Danish–English glossary (word<TAB>direction<TAB>translations; the one "
         "shipped, search/data/glossary-da-en.tsv, when empty) through which a Danish question "
-        "is put into English word by word for the English passages' dense list; 'off' = off.",
+        "is put into English word by word for the English passages' lists, and an English one "
+        "into Danish; 'off' = off.",
     )
     dictionary: str = Field(
         "/usr/share/dictd/freedict-dan-eng",

@@ -1,4 +1,5 @@
-"""A Danish question put into English word by word, for the English passages.
+"""A question put into the other language word by word: a Danish one into English for the
+English passages, an English one into Danish for the Danish passages.
 
 e5-small places a Danish question far from the English passage that answers it: asked in
 English, the same questions find their answers several times as often (see the README).

@@ -95,28 +95,30 @@ class Searcher:
             # An English question put into Danish word by word (search.glossary) asks the
             # Danish passages in their own words too: its keywords join the keyword query,
             # its vector (Settings.danish_gloss_weight) the question's.
-            gloss = self._danish_gloss(query) if in_english else None
-            if gloss is not None and dense is not None:
-                sparse = self.index.sparse.encode_query(f"{query} {gloss}")
-                mixed = dense + self.index.settings.danish_gloss_weight * self._embed_query(
-                    gloss, english=False
+            settings = self.index.settings
+            danish_gloss = None
+            if in_english and settings.danish_gloss_weight:
+                danish_gloss = self._gloss(query, english=False)
+            if danish_gloss is not None and dense is not None:
+                sparse = self.index.sparse.encode_query(f"{query} {danish_gloss}")
+                mixed = dense + settings.danish_gloss_weight * self._embed_query(
+                    danish_gloss, english=False
                 )
                 dense = mixed / np.linalg.norm(mixed)
             # A question not surely English also asks the English passages apart, by meaning
             # and by its words stemmed as English (Settings.english_passage_weight,
             # english_keyword_weight): its answer may stand on an untranslated page.
             if not in_english:
-                settings = self.index.settings
                 english = settings.english_passage_weight or None
                 english_sparse_weight = settings.english_keyword_weight or None
                 # Put into English word by word (search.glossary), the question meets the
                 # English passages on their own terms, by meaning and by its keywords.
-                gloss = self._english_gloss(query) if english else None
-                if gloss is not None:
-                    english_dense = self._embed_query(gloss, english=True)
+                english_gloss = self._gloss(query, english=True) if english else None
+                if english_gloss is not None:
+                    english_dense = self._embed_query(english_gloss, english=True)
                 if english and english_sparse_weight:
                     english_sparse = self.index.sparse.encode_query_english(
-                        f"{query} {gloss}" if gloss else query
+                        f"{query} {english_gloss}" if english_gloss else query
                     )
         wanted = request.offset + request.limit
         # Ask for more than shown: duplicates and per-document caps remove some. When they
@@ -147,20 +149,13 @@ class Searcher:
         ]
         return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept), searched_for)
 
-    def _danish_gloss(self, query: str) -> str | None:
-        """An English question put into Danish word by word (search.glossary); None when no
-        word was translated, there is no glossary or its weight is 0."""
-        if self._glossary is None or not self.index.settings.danish_gloss_weight:
-            return None
-        gloss, translated = self._glossary.to_danish_text(query)
-        return gloss if translated else None
-
-    def _english_gloss(self, query: str) -> str | None:
-        """The question put into English word by word (search.glossary); None when no word
-        was translated or there is no glossary."""
+    def _gloss(self, query: str, *, english: bool) -> str | None:
+        """The question put into English (``english``) or Danish word by word
+        (search.glossary); None when no word was translated or there is no glossary."""
         if self._glossary is None:
             return None
-        gloss, translated = self._glossary.to_english_text(query)
+        put = self._glossary.to_english_text if english else self._glossary.to_danish_text
+        gloss, translated = put(query)
         return gloss if translated else None
 
     def _mended(self, query: str) -> str:

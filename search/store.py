@@ -470,20 +470,8 @@ class Store:
             raise ValueError("limit must be at least 1")
         if mode not in ("hybrid", "dense", "sparse"):
             raise ValueError(f"unknown mode {mode!r}")
-        dense_list = None
-        if dense is not None:
-            vec = np.asarray(dense, dtype=np.float32).reshape(-1)
-            if vec.shape[0] != self._info.dim:
-                raise ValueError(f"dense query must have {self._info.dim} dims, got {vec.shape[0]}")
-            dense_list = [vec.tolist()]  # a one-row multivector
-        english_dense_list = None
-        if english_dense is not None:
-            vec = np.asarray(english_dense, dtype=np.float32).reshape(-1)
-            if vec.shape[0] != self._info.dim:
-                raise ValueError(
-                    f"english_dense must have {self._info.dim} dims, got {vec.shape[0]}"
-                )
-            english_dense_list = [vec.tolist()]
+        dense_list = self._query_row(dense, "dense query")
+        english_dense_list = self._query_row(english_dense, "english_dense")
         sparse_q = _check_sparse(sparse) if sparse is not None else None
         if sparse_q is not None and not sparse_q.indices:
             sparse_q = None
@@ -536,6 +524,15 @@ class Store:
         )
         hits.sort(key=lambda h: (-h[1], h[0]))
         return [StoredPoint(id=i, score=s, payload=p) for i, s, p in hits[:limit]]
+
+    def _query_row(self, vector: np.ndarray | None, name: str) -> list[list[float]] | None:
+        """A ``(dim,)`` query vector as the one-row multivector the engines take."""
+        if vector is None:
+            return None
+        vec = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if vec.shape[0] != self._info.dim:
+            raise ValueError(f"{name} must have {self._info.dim} dims, got {vec.shape[0]}")
+        return [vec.tolist()]
 
     def count(self, filters: Filters | None = None) -> int:
         engine = self._e()

@@ -107,14 +107,16 @@ def _fused(
     s = index.settings
     dense = searcher._embed_query(query)
     sparse = index.sparse.encode_query(query)
-    danish = searcher._danish_gloss(query) if surely_english(query) else None
+    danish = None
+    if surely_english(query) and s.danish_gloss_weight:
+        danish = searcher._gloss(query, english=False)
     if danish:  # an English question asks in Danish words too
         sparse = index.sparse.encode_query(f"{query} {danish}")
         mixed = dense + s.danish_gloss_weight * searcher._embed_query(danish, english=False)
         dense = mixed / np.linalg.norm(mixed)
     lists = [(s.dense_weight, dense, None, "dense", None),
              (sparse_weight, None, sparse, "sparse", None)]  # fmt: skip
-    gloss = searcher._english_gloss(query) if english_weight else None
+    gloss = searcher._gloss(query, english=True) if english_weight else None
     if english_weight:
         english_dense = searcher._embed_query(gloss, english=True) if gloss else dense
         lists.append((english_weight, english_dense, None, "dense", Filters(lang=["en"])))
@@ -198,7 +200,7 @@ def test_a_danish_question_asks_the_english_passages_in_english(mixed_searcher):
     """Its English lists search the question glossed word by word (search.glossary): the
     Danish words become the English ones an English page uses."""
     query = "Hvor længe har en leverandør til at klage over en ny takst?"
-    gloss = mixed_searcher._english_gloss(query)
+    gloss = mixed_searcher._gloss(query, english=True)
     assert gloss is not None
     words = set(gloss.split())
     assert {"supplier", "complain", "new"} <= words, gloss
@@ -311,7 +313,7 @@ def test_query_of_only_stopwords_still_answers_in_hybrid(searcher):
 def test_an_english_question_asks_the_danish_passages_in_danish_words_too(mixed_searcher):
     """Its Danish gloss (search.glossary) joins its keywords and, at
     Settings.danish_gloss_weight, its vector; a Danish question has none."""
-    gloss = mixed_searcher._danish_gloss("Which key do I hold down to add another area?")
+    gloss = mixed_searcher._gloss("Which key do I hold down to add another area?", english=False)
     assert gloss is not None
     assert {"tilføje", "området"} <= set(gloss.split()), gloss
     assert not set(gloss.split()) & {"which", "do", "i", "to"}, gloss  # function words out
