@@ -1,6 +1,9 @@
-"""Build the Danish–English glossary (``search/data/glossary-da-en.tsv``) from the
-LibreOffice help, whose Danish and English editions hold the same pages with the same
-paragraph ids: ≈100,000 aligned paragraph pairs, a parallel text no one has to align.
+"""Build the Danish–English glossary (``search/data/glossary-da-en.tsv``) from two parallel
+texts no one has to align: the LibreOffice help, whose Danish and English editions hold the
+same pages with the same paragraph ids (≈32,000 translated paragraph pairs), and the Danish
+translations of the LibreOffice and GIMP user interfaces (gettext catalogues: ≈23,000
+distinct menu items, buttons and tooltips with their English originals), which add the
+words of image editing and everyday software ("takkede kanter" → "jagged edges").
 
 Two IBM Model 1 word-translation tables are trained by EM, Danish → English and English →
 Danish; a pair of words is kept when each is among the other's likeliest translations (the
@@ -8,7 +11,8 @@ two directions agree), which leaves out the frequent words every paragraph share
 result is written as ``word<TAB>direction<TAB>translations`` with the translations best
 first, plus the same for Danish stems (for inflected forms the help never uses).
 
-    python bench/fetch_collections.py libreoffice-help-da libreoffice-help-en-us
+    python bench/fetch_collections.py libreoffice-help-da libreoffice-help-en-us \
+        ui-translations-da
     python bench/build_glossary.py            # writes search/data/glossary-da-en.tsv
 
 Prints how many pairs were read, the size of the list, and a few entries to look at.
@@ -17,6 +21,7 @@ Prints how many pairs were read, the size of the list, and a few entries to look
 from __future__ import annotations
 
 import argparse
+import gettext
 import re
 import sys
 import time
@@ -39,6 +44,7 @@ MAX_TOKENS = 40  # longer paragraphs are lists and tables: alignment gets vague
 ITERATIONS = 6
 MIN_PROB = 0.08  # t(e|d) and t(d|e) both at least this
 MIN_COUNT = 2  # a word seen once is a guess
+_MNEMONIC_RE = re.compile(r"[_~&](?=\w)")  # "_Gem", "~Slet": the access key's marker
 
 
 def paragraphs(page: Path) -> dict[str, str]:
@@ -68,6 +74,27 @@ def aligned_pairs(da_root: Path, en_root: Path) -> list[tuple[tuple[str, ...], t
             if not en_text or en_text == da_text:  # untranslated: teaches nothing
                 continue
             d, e = tuple(words(da_text)), tuple(words(en_text))
+            if d and e and len(d) <= MAX_TOKENS and len(e) <= MAX_TOKENS:
+                pairs.add((d, e))
+    return sorted(pairs)
+
+
+def interface_pairs(root: Path) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """English → Danish strings of the user interfaces' gettext catalogues under ``root``:
+    menu items, buttons and tooltips, short and exactly aligned ("Lens Distortion" →
+    "Linseforvrængning", "Autocrop layer" → "Beskær lag automatisk")."""
+    pairs = set()
+    for catalogue in sorted(root.rglob("da/LC_MESSAGES/*.mo")):
+        with catalogue.open("rb") as handle:
+            messages = gettext.GNUTranslations(handle)._catalog  # noqa: SLF001
+        for english, danish in messages.items():
+            if isinstance(english, tuple):  # plural forms: (msgid, n)
+                english = english[0]
+            english = english.split("\x04")[-1]  # msgctxt \x04 msgid
+            if not english or not isinstance(danish, str) or english == danish:
+                continue
+            d = tuple(words(_MNEMONIC_RE.sub("", danish)))
+            e = tuple(words(_MNEMONIC_RE.sub("", english)))
             if d and e and len(d) <= MAX_TOKENS and len(e) <= MAX_TOKENS:
                 pairs.add((d, e))
     return sorted(pairs)
@@ -119,17 +146,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, help="bench cache (see fetch_collections.py)")
     parser.add_argument("--out", type=Path, default=GLOSSARY_PATH)
+    parser.add_argument(
+        "--help-only", action="store_true", help="the help's paragraphs alone, no interfaces"
+    )
     args = parser.parse_args()
     cache = cache_root(args.cache)
+    names = ["libreoffice-help-da", "libreoffice-help-en-us"]
+    if not args.help_only:
+        names.append("ui-translations-da")
     roots = []
-    for name in ("libreoffice-help-da", "libreoffice-help-en-us"):
+    for name in names:
         folder = collection_folder(cache, name)
-        if not folder.exists():
+        if not folder.exists() or not (cache / name / ".fetched").exists():
             fetch(cache, name)
         roots.append(folder)
     started = time.perf_counter()
-    pairs = aligned_pairs(*roots)
+    pairs = aligned_pairs(roots[0], roots[1])
     print(f"{len(pairs):,} aligned paragraph pairs", file=sys.stderr)
+    if not args.help_only:
+        interface = interface_pairs(roots[2])
+        print(f"{len(interface):,} user-interface string pairs", file=sys.stderr)
+        pairs = sorted(set(pairs) | set(interface))
     da_counts = Counter(w for d, _ in pairs for w in d)
     en_counts = Counter(w for _, e in pairs for w in e)
     da_en = ibm1(pairs)
@@ -149,8 +186,14 @@ def main() -> None:
     lines += [f"{s}\t{STEM_TO_ENGLISH}\t{' '.join(ts)}" for s, ts in sorted(stems.items())]
     header = (
         "# Danish–English word list learnt from the aligned paragraphs of the LibreOffice help\n"
-        "# (Debian libreoffice-help-da and libreoffice-help-en-us 7.4, MPL-2.0) by\n"
-        "# bench/build_glossary.py: word, direction, translations best first.\n"
+        "# (Debian libreoffice-help-da and libreoffice-help-en-us 7.4, MPL-2.0)"
+        + (
+            ""
+            if args.help_only
+            else " and the Danish\n# interface translations of LibreOffice (libreoffice-l10n-da, "
+            "MPL-2.0) and GIMP\n# (gimp-data 2.10, GPL-3.0-or-later)"
+        )
+        + " by bench/build_glossary.py:\n# word, direction, translations best first.\n"
     )
     args.out.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
     seconds = time.perf_counter() - started

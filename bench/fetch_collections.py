@@ -74,6 +74,13 @@ COLLECTIONS: dict[str, Collection] = {
         "for the Danish–English glossary (build_glossary.py)",
         default=False,
     ),
+    "ui-translations-da": Collection(
+        ("libreoffice-l10n-da", "gimp-data"),
+        "usr",
+        "Danish translations of the LibreOffice and GIMP user interfaces (gettext .mo "
+        "catalogues, ≈35,000 strings), for the Danish–English glossary (build_glossary.py)",
+        default=False,
+    ),
     "tex-docs": Collection(
         TEX_PACKAGES,
         "usr/share/doc/texlive-doc",

@@ -53,10 +53,15 @@ def _glossary(dictionary: dict[str, list[str]] | None = None, split=None) -> Glo
     return Glossary(entries, split, dictionary)
 
 
-def test_words_are_put_into_english_by_their_likeliest_translation():
+def test_words_are_put_into_english_by_their_two_likeliest_translations():
     gloss, translated = _glossary().to_english_text("Lodrette billede")
-    assert gloss == "vertical image"
+    assert gloss == "vertical image picture"
     assert translated == 2
+
+
+def test_no_more_than_two_senses_are_given():
+    glossary = Glossary({TO_ENGLISH: {"små": ["lowercase", "small", "little"]}})
+    assert glossary.english_words("små") == "lowercase small"
 
 
 def test_function_and_question_words_are_left_out_and_unknown_words_kept():
@@ -66,20 +71,20 @@ def test_function_and_question_words_are_left_out_and_unknown_words_kept():
 
 
 def test_an_inflected_form_is_found_by_its_stem():
-    assert _glossary().english_word("stregerne") == "lines"
+    assert _glossary().english_words("stregerne") == "lines"
 
 
 def test_a_dictionary_adds_everyday_words_by_stem_preferring_translations_the_help_uses():
     glossary = _glossary({"mørk": ["bleak", "dark", "dismal"], "langsom": ["slow"]})
-    assert glossary.english_word("mørkeste") == "dark"  # "dark" is a word of the help
-    assert glossary.english_word("langsom") == "slow"
+    assert glossary.english_words("mørkeste") == "dark"  # "dark" is a word of the help
+    assert glossary.english_words("langsom") == "slow"
 
 
 def test_a_compound_is_put_into_english_by_its_parts():
     parts = {"billedlag": ("billed", "lag"), "billed": None}
     glossary = _glossary({"billed": ["picture"]}, split=parts.get)
-    assert glossary.english_word("billedlag") == "picture layer"
-    assert glossary.english_word("ukendtord") is None
+    assert glossary.english_words("billedlag") == "picture layer"
+    assert glossary.english_words("ukendtord") is None
 
 
 def test_nothing_translated_is_counted_as_nothing():
@@ -99,19 +104,19 @@ def test_a_dictd_dictionary_gives_each_headword_its_first_sense(tmp_path):
     assert entries["mørk"] == ["bleak", "dark", "dismal"]
     assert entries["fjerne"] == ["do away with", "get rid of", "remove"]
     assert "bryde sig om" not in entries  # phrases are not words of a question
-    assert _glossary(entries).english_word("fjerner") == "remove"  # single words first
+    assert _glossary(entries).english_words("fjerner") == "remove"  # single words first
 
 
 def test_the_shipped_glossary_knows_the_help_s_words():
     glossary = Glossary.from_file(GLOSSARY_PATH)
-    assert glossary.english_word("billede") == "image"
-    assert glossary.english_word("markering") == "selection"
+    assert glossary.english_words("billede").split()[0] == "image"
+    assert glossary.english_words("markering").split()[0] == "selection"
     assert glossary.to_danish["layer"][0] == "lag"
 
 
 def test_a_missing_dictionary_leaves_the_glossary_working(tmp_path, caplog):
     glossary = glossary_for(GLOSSARY_PATH, None, tmp_path / "absent")
-    assert glossary is not None and glossary.english_word("billede") == "image"
+    assert glossary is not None and glossary.english_words("billede").startswith("image")
     assert "absent" in caplog.text
 
 

@@ -315,8 +315,9 @@ def test_an_english_question_asks_the_danish_passages_in_danish_words_too(mixed_
     Settings.danish_gloss_weight, its vector; a Danish question has none."""
     gloss = mixed_searcher._gloss("Which key do I hold down to add another area?", english=False)
     assert gloss is not None
-    assert {"tilføje", "området"} <= set(gloss.split()), gloss
-    assert not set(gloss.split()) & {"which", "do", "i", "to"}, gloss  # function words out
+    words = gloss.split()
+    assert "området" in words and any(w.startswith("tilføj") for w in words), gloss
+    assert not set(words) & {"which", "do", "i", "to"}, gloss  # function words out
     assert mixed_searcher.index.settings.danish_gloss_weight > 0
     # test_the_keyword_channel_is_weighed_by_the_kind_of_query replays an English question's
     # search with its gloss: the engine's scores must match it.
