@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ops_search.access import DEFAULT_COLLECTION
-from ops_search.models import Citation, Hit
+from ops_search.models import Citation, Gloss, Hit
 
 
 class SearchResponse(BaseModel):
@@ -16,6 +16,12 @@ class SearchResponse(BaseModel):
         None,
         description="The question as searched when it was typed without æ, ø and å and "
         'mended ("okonomi" → "økonomi"); null when searched as typed.',
+    )
+    gloss: Gloss | None = Field(
+        None,
+        description="The question put word by word into the other language and searched "
+        "that way too (hybrid mode): a Danish question among the English passages, an English "
+        "one among the Danish; null when not.",
     )
     mode: Literal["hybrid", "dense", "sparse"]
     took_ms: float

@@ -226,6 +226,7 @@ def search(
         payload = {
             "query": query,
             "searched_for": result.searched_for,
+            "gloss": result.gloss.model_dump() if result.gloss else None,
             "mode": mode,
             "took_ms": round(result.took_ms, 1),
             "results": [h.model_dump() for h in result.hits],
@@ -234,6 +235,9 @@ def search(
         return
     if result.searched_for:
         typer.echo(f"Searched for: {result.searched_for} (typed without æ, ø and å)", err=True)
+    if result.gloss:
+        language = "English" if result.gloss.lang == "en" else "Danish"
+        typer.echo(f"Also searched in {language} as: {result.gloss.text} (word by word)", err=True)
     if not result.hits:
         typer.echo("No results. Try other words, fewer filters, or --mode dense.")
     for hit in result.hits:

@@ -142,6 +142,14 @@ class Citation(BaseModel):
     collection: str = Field(DEFAULT_COLLECTION, description="The document's collection.")
 
 
+class Gloss(BaseModel):
+    """A question put word by word into the other language (search.glossary) and searched
+    that way too: a Danish one among the English passages, an English one among the Danish."""
+
+    lang: Literal["da", "en"] = Field(description="The language the question was put into.")
+    text: str = Field(description="The words searched, function words left out.")
+
+
 class Hit(BaseModel):
     rank: int
     score: float

@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from ops_search.models import Hit
+from ops_search.models import Gloss, Hit
 from search.citation import citation_for
 from search.dedupe import near_duplicates, shingles
 from search.index import Index
@@ -45,6 +45,9 @@ class SearchResult:
     total_candidates: int
     # The question as searched, when it was typed without æ, ø and å and mended.
     searched_for: str | None = None
+    # The question put into the other language and searched that way too, when it was and a
+    # passage in that language is among the hits.
+    gloss: Gloss | None = None
 
 
 class Searcher:
@@ -89,6 +92,7 @@ class Searcher:
         if sparse is not None and not sparse.indices:
             sparse = None  # only stopwords: hybrid falls back to dense alone
         weight = english = english_sparse = english_sparse_weight = english_dense = None
+        gloss = None
         if request.mode == "hybrid" and sparse is not None:
             in_english = surely_english(query)
             weight = self._sparse_weight(query, in_english)
@@ -100,6 +104,7 @@ class Searcher:
             if in_english and settings.danish_gloss_weight:
                 danish_gloss = self._gloss(query, english=False)
             if danish_gloss is not None and dense is not None:
+                gloss = Gloss(lang="da", text=danish_gloss)
                 sparse = self.index.sparse.encode_query(f"{query} {danish_gloss}")
                 mixed = dense + settings.danish_gloss_weight * self._embed_query(
                     danish_gloss, english=False
@@ -115,6 +120,7 @@ class Searcher:
                 # English passages on their own terms, by meaning and by its keywords.
                 english_gloss = self._gloss(query, english=True) if english else None
                 if english_gloss is not None:
+                    gloss = Gloss(lang="en", text=english_gloss)
                     english_dense = self._embed_query(english_gloss, english=True)
                 if english and english_sparse_weight:
                     english_sparse = self.index.sparse.encode_query_english(
@@ -147,7 +153,10 @@ class Searcher:
             self._hit(request.offset + i + 1, point, query, repeats)
             for i, (point, repeats) in enumerate(page)
         ]
-        return SearchResult(hits, (time.perf_counter() - started) * 1000, len(kept), searched_for)
+        if gloss is not None and not any(hit.lang == gloss.lang for hit in hits):
+            gloss = None  # no passage in that language shown: nothing to explain to the reader
+        took_ms = (time.perf_counter() - started) * 1000
+        return SearchResult(hits, took_ms, len(kept), searched_for, gloss)
 
     def _gloss(self, query: str, *, english: bool) -> str | None:
         """The question put into English (``english``) or Danish word by word

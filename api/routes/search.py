@@ -120,6 +120,7 @@ def search(
     return SearchResponse(
         query=query,
         searched_for=result.searched_for,
+        gloss=result.gloss,
         mode=mode,
         took_ms=round(result.took_ms, 2),
         offset=offset,

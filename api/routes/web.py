@@ -81,13 +81,13 @@ def search_page(
         collection=collection or None,
         visible=access.collections,  # asked of the engine: a reader sees no other passage
     )
-    hits, took, total, searched_for = [], 0.0, 0, None
+    hits, took, total, searched_for, gloss = [], 0.0, 0, None, None
     if query:
         result = state.searcher.search(
             SearchRequest(query=query, mode=mode, limit=limit, filters=filters)
         )
         hits, took, total = result.hits, result.took_ms, result.total_candidates
-        searched_for = result.searched_for
+        searched_for, gloss = result.searched_for, result.gloss
     facets = state.searcher.facets(Filters(visible=access.collections))
     params = {"q": query, "doc_type": doc_type or [], "lang": lang or [], "year": years,
               "kind": kind or [], "collection": collection or [], "mode": mode}  # fmt: skip
@@ -112,6 +112,7 @@ def search_page(
         {
             "q": query,
             "searched_for": searched_for,
+            "gloss": gloss,
             "results": results,
             "took_ms": took,
             "facets": facets,

@@ -44,6 +44,19 @@ def test_a_question_typed_without_danish_letters_is_searched_mended(client):
     assert [h["chunk_id"] for h in typed["results"]] == [h["chunk_id"] for h in written["results"]]
 
 
+def test_an_english_question_says_which_danish_words_it_was_searched_with_too(client):
+    body = client.get(
+        "/search", params={"q": "What did the municipalities decide about the prices?"}
+    ).json()
+    assert body["gloss"]["lang"] == "da" and "priser" in body["gloss"]["text"].split()
+    assert any(hit["lang"] == "da" for hit in body["results"])
+    dense = client.get(
+        "/search",
+        params={"q": "What did the municipalities decide about the prices?", "mode": "dense"},
+    )
+    assert dense.json()["gloss"] is None  # only hybrid search glosses
+
+
 @pytest.mark.parametrize(
     ("typed", "searched_for"),
     [

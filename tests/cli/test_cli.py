@@ -43,6 +43,24 @@ def test_search_says_what_it_searched_for_a_question_typed_without_danish_letter
     assert found["searched_for"] == "Hvad står forkortelsen KORA for?" and found["results"]
 
 
+def test_search_says_which_danish_words_an_english_question_was_searched_with(
+    corpus_index_copy,
+):
+    env = {**os.environ, "OPS_DATA_DIR": str(corpus_index_copy.data_dir),
+           "OPS_CACHE_DIR": str(corpus_index_copy.cache_dir)}  # fmt: skip
+    out = _run(
+        ["search", "What did the municipalities decide about the prices?", "--limit", "3"], env
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Also searched in Danish as: " in out.stderr and "priser" in out.stderr
+    found = json.loads(
+        _run(
+            ["search", "What did the municipalities decide about the prices?", "--json"], env
+        ).stdout
+    )
+    assert found["gloss"]["lang"] == "da" and found["results"]
+
+
 def test_search_and_eval_without_an_index_say_so_and_create_nothing(tmp_path):
     env = {**os.environ, "OPS_DATA_DIR": str(tmp_path / "nowhere")}
     qrels = tmp_path / "q.jsonl"

@@ -321,3 +321,35 @@ def test_an_english_question_asks_the_danish_passages_in_danish_words_too(mixed_
     assert mixed_searcher.index.settings.danish_gloss_weight > 0
     # test_the_keyword_channel_is_weighed_by_the_kind_of_query replays an English question's
     # search with its gloss: the engine's scores must match it.
+
+
+def test_the_result_says_what_a_danish_question_was_searched_as_in_english(mixed_searcher):
+    """The reader sees the English words the English passages were searched with, when an
+    English passage is among the hits; a question with none shown gets no gloss."""
+    result = mixed_searcher.search(
+        SearchRequest(query="Hvor længe har en leverandør til at klage over en ny takst?")
+    )
+    assert any(h.lang == "en" for h in result.hits)
+    assert result.gloss is not None and result.gloss.lang == "en"
+    assert result.gloss.text == mixed_searcher._gloss(
+        "Hvor længe har en leverandør til at klage over en ny takst?", english=True
+    )
+    only_danish = mixed_searcher.search(
+        SearchRequest(
+            query="Hvor længe har en leverandør til at klage over en ny takst?",
+            filters=Filters(lang=["da"]),
+        )
+    )
+    assert only_danish.hits and only_danish.gloss is None
+
+
+def test_the_result_says_what_an_english_question_was_searched_as_in_danish(mixed_searcher):
+    result = mixed_searcher.search(
+        SearchRequest(query="What did the municipalities decide about the prices?")
+    )
+    assert result.gloss is not None and result.gloss.lang == "da"
+    assert any(h.lang == "da" for h in result.hits)
+    dense = mixed_searcher.search(
+        SearchRequest(query="What did the municipalities decide about the prices?", mode="dense")
+    )
+    assert dense.gloss is None  # only hybrid search glosses

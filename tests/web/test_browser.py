@@ -106,6 +106,14 @@ def test_a_question_typed_without_danish_letters_says_what_was_searched(server, 
     assert "«Hvad står forkortelsen KORA for?»" in page.locator(".searched-for").inner_text()
 
 
+def test_an_english_question_says_which_danish_words_were_searched_too(server, page):
+    page.goto(server + "/?q=" + "What did the municipalities decide about the prices?")
+    page.wait_for_selector("li.hit")
+    gloss = page.locator(".gloss")
+    assert "Også søgt på dansk" in gloss.inner_text() and "priser" in gloss.inner_text()
+    assert gloss.get_attribute("lang") == "da"
+
+
 def test_empty_result_suggests_what_to_try(server, page):
     page.goto(server + "/?q=zzqxv&mode=sparse")
     assert "Ingen resultater" in page.locator(".empty").inner_text()
