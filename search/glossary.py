@@ -38,6 +38,10 @@ _LEFT_OUT = DANISH_STOPWORDS | {
 }  # fmt: skip
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _SENSE_RE = re.compile(r"(?:^|\s)\d+\.\s")
+# FreeDict explains some senses in Danish between brackets ("[et bogstav] a", "abbot
+# [forstander for et …]"): the note is no translation, and its Danish words would join the
+# English gloss.
+_NOTE_RE = re.compile(r"\[[^\]]*\]?")
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +186,8 @@ def read_dictd(base: Path) -> dict[str, list[str]]:
             continue
         first_sense = _SENSE_RE.split(" ".join(body[1].split()))
         sense = next((part for part in first_sense if part.strip()), "")
-        translations = [t.strip() for t in sense.split(",") if t.strip()]
+        sense = _NOTE_RE.sub(" ", sense).replace("\u2010", "-")  # and its Unicode hyphen
+        translations = [" ".join(t.split()) for t in sense.split(",") if t.strip()]
         if translations:
             entries[fields[0].lower()] = translations
     return entries

@@ -17,7 +17,7 @@ from search.citation import citation_for
 from search.dedupe import near_duplicates, shingles
 from search.index import Index
 from search.keyword_query import looks_like_keywords
-from search.sparse import likely_danish, surely_english
+from search.sparse import likely_danish, likely_english, surely_english
 from search.store import Filters, StoredPoint
 
 Mode = Literal["hybrid", "dense", "sparse"]
@@ -50,6 +50,13 @@ class SearchResult:
     gloss: Gloss | None = None
 
 
+def asks_in_english(query: str) -> bool:
+    """Whether the searcher treats ``query`` as English: surely English, or a question (not a
+    few search words) that langdetect leans English ("Do I lose quality every time I open and
+    re-save a JPEG photo?" is 0.57 English)."""
+    return surely_english(query) or (likely_english(query) and not looks_like_keywords(query))
+
+
 class Searcher:
     # Query embeddings are the slowest part of a search (tens of ms); paging ("vis flere"),
     # filtering and modes repeat the same query, so recent ones are kept.
@@ -72,7 +79,7 @@ class Searcher:
         # An English question is centred on the English mean (search.centering).
         raw = self.index.embedder.embed_query(query)
         if english is None:
-            english = surely_english(query)
+            english = asks_in_english(query)
         vector = self.index.centering.query(raw, english=english)
         with self._cache_lock:
             self._query_vectors[key] = vector
@@ -94,7 +101,7 @@ class Searcher:
         weight = english = english_sparse = english_sparse_weight = english_dense = None
         gloss = None
         if request.mode == "hybrid" and sparse is not None:
-            in_english = surely_english(query)
+            in_english = asks_in_english(query)
             weight = self._sparse_weight(query, in_english)
             # An English question put into Danish word by word (search.glossary) asks the
             # Danish passages in their own words too: its keywords join the keyword query,
@@ -172,7 +179,7 @@ class Searcher:
         ("okonomi" → "økonomi"; search.spelling): when a word was spelt with ae/oe/aa
         ("takster paa botilbud", too short for langdetect), or langdetect leans Danish.
         English is left as typed: "does" is no "døs", "keep paper" no "kæp papær"."""
-        if self._spelling is None or surely_english(query):
+        if self._spelling is None or asks_in_english(query):
             return query
         mended, typed = self._spelling.mend_question(query)
         if mended != query and (typed or likely_danish(query)):

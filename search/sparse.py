@@ -493,6 +493,13 @@ def likely_danish(query: str) -> bool:
     return danish >= 0.5 and english < 0.5
 
 
+def likely_english(query: str) -> bool:
+    """Whether langdetect leans English (≥ 0.5) and not Danish: an English question with a
+    product name or two ("re-save a JPEG photo" is 0.57)."""
+    danish, english = _query_language(query)
+    return english >= 0.5 and danish < 0.5
+
+
 def surely_english(query: str) -> bool:
     """Whether langdetect gives the query ≥ 0.9 English: an English question, not a keyword
     query that happens to look English ("basic shell starte program" is 0.86)."""

@@ -107,6 +107,23 @@ def test_a_dictd_dictionary_gives_each_headword_its_first_sense(tmp_path):
     assert _glossary(entries).english_words("fjerner") == "remove"  # single words first
 
 
+def test_a_dictd_dictionary_s_danish_notes_are_no_translations(tmp_path):
+    """FreeDict explains some senses in Danish between brackets; the note would put Danish
+    words into the English gloss."""
+    base = _write_dictd(
+        tmp_path,
+        {
+            "abbed": "abbed\nabbot [forstander for et (større) munkekloster]\n",
+            "arabisk": "arabisk\nArabic [det arabiske sprog, tale arabisk]\n",
+            "alkoholfri": "alkoholfri\nnon\u2010alcoholic\n",
+        },
+    )
+    entries = read_dictd(base)
+    assert entries["abbed"] == ["abbot"]
+    assert entries["arabisk"] == ["Arabic"]  # the note's comma splits nothing
+    assert entries["alkoholfri"] == ["non-alcoholic"]
+
+
 def test_the_shipped_glossary_knows_the_help_s_words():
     glossary = Glossary.from_file(GLOSSARY_PATH)
     assert glossary.english_words("billede").split()[0] == "image"

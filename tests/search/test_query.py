@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from search.index import Index
-from search.query import Searcher, SearchRequest
+from search.query import Searcher, SearchRequest, asks_in_english
 from search.sparse import surely_english
 from search.store import PREFETCH_MIN, Filters, rrf_score
 from tests.conftest import quiet_reporter
@@ -108,7 +108,7 @@ def _fused(
     dense = searcher._embed_query(query)
     sparse = index.sparse.encode_query(query)
     danish = None
-    if surely_english(query) and s.danish_gloss_weight:
+    if asks_in_english(query) and s.danish_gloss_weight:
         danish = searcher._gloss(query, english=False)
     if danish:  # an English question asks in Danish words too
         sparse = index.sparse.encode_query(f"{query} {danish}")
@@ -353,3 +353,21 @@ def test_the_result_says_what_an_english_question_was_searched_as_in_danish(mixe
         SearchRequest(query="What did the municipalities decide about the prices?", mode="dense")
     )
     assert dense.gloss is None  # only hybrid search glosses
+
+
+def test_a_question_leaning_english_is_asked_as_english_though_not_surely_english():
+    """langdetect gives an English question with a product name or two less than 0.9
+    ("JPEG", "re-save"): a question leaning English is still English to the searcher, a few
+    search words leaning English ("basic shell starte program") are not."""
+    leaning = "Do I lose quality every time I open and re-save a JPEG photo?"
+    assert not surely_english(leaning) and asks_in_english(leaning)
+    assert asks_in_english("How do I print a Writer document as a booklet to fold in the middle?")
+    assert not asks_in_english("basic shell starte program")
+    assert not asks_in_english("Hvordan udskriver jeg et dokument som en brochure?")
+
+
+def test_a_question_leaning_english_is_glossed_into_danish_not_english(mixed_searcher):
+    query = "Do I lose quality every time I open and re-save a JPEG photo?"
+    result = mixed_searcher.search(SearchRequest(query=query))
+    assert result.gloss is not None and result.gloss.lang == "da"
+    assert "kvalitet" in result.gloss.text.split()
