@@ -125,6 +125,19 @@ class Glossary:
                 return " ".join(g for g in glossed if g)
         return None
 
+    def _english_token(self, token: str) -> str | None:
+        """A word's English words; a hyphenated one ("sort-hvidt") part by part, the parts
+        the list lacks kept; None for numbers and words nothing is known of."""
+        if token.isalpha() or token in self.to_english:  # "e-mail" is a word of the list
+            return self.english_words(token)
+        parts = token.split("-")
+        if len(parts) < 2 or not all(part.isalpha() for part in parts):
+            return None
+        glossed = [self.english_words(part) for part in parts]
+        if not any(glossed):
+            return None
+        return " ".join(g or part for g, part in zip(glossed, parts, strict=True))
+
     def to_danish_text(self, text: str) -> tuple[str, int]:
         """``text`` (English) word by word in Danish, and how many of its words were
         translated; English function words are left out, words the list lacks kept."""
@@ -152,7 +165,7 @@ class Glossary:
         for token in _TOKEN_RE.findall(text):
             if token.lower() in _LEFT_OUT:
                 continue
-            english = self.english_words(token.lower()) if token.isalpha() else None
+            english = self._english_token(token.lower())
             if english is None:
                 out.append(token)
             else:

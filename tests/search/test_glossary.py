@@ -87,6 +87,16 @@ def test_a_compound_is_put_into_english_by_its_parts():
     assert glossary.english_words("ukendtord") is None
 
 
+def test_a_hyphenated_word_is_put_into_english_part_by_part_unless_the_list_has_it_whole():
+    glossary = Glossary(
+        {TO_ENGLISH: {"lodret": ["vertical"], "lag": ["layer"], "e-mail": ["email"]}}
+    )
+    assert glossary.to_english_text("lodret-lag") == ("vertical layer", 1)
+    assert glossary.to_english_text("lodret-ukendt") == ("vertical ukendt", 1)  # parts kept
+    assert glossary.to_english_text("e-mail") == ("email", 1)  # whole, not "e" and "mail"
+    assert glossary.to_english_text("ukendt-ord 3-d") == ("ukendt-ord 3-d", 0)
+
+
 def test_nothing_translated_is_counted_as_nothing():
     assert _glossary().to_english_text("GIMP XCF") == ("GIMP XCF", 0)
 
