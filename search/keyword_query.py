@@ -15,11 +15,13 @@ import re
 
 MAX_WORDS = 5
 # fmt: off
-QUESTION_WORDS = frozenset((
+DANISH_QUESTION_WORDS = frozenset((
     # Danish interrogatives, and the verbs a yes/no question starts with
     "hvad", "hvem", "hvis", "hvor", "hvordan", "hvornår", "hvorfor", "hvorledes", "hvilken",
     "hvilket", "hvilke", "hvorhen", "hvormed", "hvorfra", "hvortil", "kan", "kunne", "skal",
     "skulle", "må", "vil", "ville", "er", "var", "har", "havde", "findes", "gælder",
+))
+QUESTION_WORDS = DANISH_QUESTION_WORDS | frozenset((
     # English ones, for the rare question that is not surely English
     "what", "who", "whom", "whose", "where", "when", "why", "how", "which", "can", "could",
     "should", "is", "are", "was", "does", "do", "did",
@@ -34,3 +36,10 @@ def looks_like_keywords(query: str) -> bool:
         return False
     words = _WORD.findall(query.lower())
     return 0 < len(words) <= MAX_WORDS and words[0] not in QUESTION_WORDS
+
+
+def opens_as_danish_question(query: str) -> bool:
+    """Whether the first word is a Danish question word ("Hvad er best practice for value for
+    money?"): the question is Danish, however many English terms follow."""
+    words = _WORD.findall(query.lower())
+    return bool(words) and words[0] in DANISH_QUESTION_WORDS

@@ -16,7 +16,7 @@ from ops_search.models import Gloss, Hit
 from search.citation import citation_for
 from search.dedupe import near_duplicates, shingles
 from search.index import Index
-from search.keyword_query import looks_like_keywords
+from search.keyword_query import looks_like_keywords, opens_as_danish_question
 from search.sparse import likely_danish, likely_english, surely_english
 from search.store import Filters, StoredPoint
 
@@ -51,10 +51,17 @@ class SearchResult:
 
 
 def asks_in_english(query: str) -> bool:
-    """Whether the searcher treats ``query`` as English: surely English, or a question (not a
-    few search words) that langdetect leans English ("Do I lose quality every time I open and
-    re-save a JPEG photo?" is 0.57 English)."""
-    return surely_english(query) or (likely_english(query) and not looks_like_keywords(query))
+    """Whether the searcher treats ``query`` as English: surely English, or a question that
+    langdetect leans English ("Do I lose quality every time I open and re-save a JPEG photo?"
+    is 0.57 English), unless it is a few search words or opens with a Danish question word
+    ("Hvordan virker single sign-on med Active Directory?" is 0.57 English too)."""
+    if surely_english(query):
+        return True
+    return (
+        likely_english(query)
+        and not looks_like_keywords(query)
+        and not opens_as_danish_question(query)
+    )
 
 
 class Searcher:

@@ -7,7 +7,7 @@ import pytest
 
 from search.index import Index
 from search.query import Searcher, SearchRequest, asks_in_english
-from search.sparse import surely_english
+from search.sparse import likely_english, surely_english
 from search.store import PREFETCH_MIN, Filters, rrf_score
 from tests.conftest import quiet_reporter
 
@@ -364,6 +364,9 @@ def test_a_question_leaning_english_is_asked_as_english_though_not_surely_englis
     assert asks_in_english("How do I print a Writer document as a booklet to fold in the middle?")
     assert not asks_in_english("basic shell starte program")
     assert not asks_in_english("Hvordan udskriver jeg et dokument som en brochure?")
+    # A Danish question full of English terms leans English too; its first word tells.
+    danish = "Hvordan virker single sign-on med Active Directory?"
+    assert likely_english(danish) and not asks_in_english(danish)
 
 
 def test_a_question_leaning_english_is_glossed_into_danish_not_english(mixed_searcher):
