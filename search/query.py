@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -136,6 +136,12 @@ class Searcher:
                 if english_gloss is not None:
                     gloss = Gloss(lang="en", text=english_gloss)
                     english_dense = self._embed_query(english_gloss, english=True)
+                if (
+                    english
+                    and dense is not None
+                    and self._answer_looks_english(dense, english_dense, request.filters)
+                ):
+                    english = english_sparse_weight = settings.english_answer_weight
                 if english and english_sparse_weight:
                     english_sparse = self.index.sparse.encode_query_english(
                         f"{query} {english_gloss}" if english_gloss else query
@@ -171,6 +177,36 @@ class Searcher:
             gloss = None  # no passage in that language shown: nothing to explain to the reader
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResult(hits, took_ms, len(kept), searched_for, gloss)
+
+    def _answer_looks_english(
+        self, dense: np.ndarray, english_dense: np.ndarray | None, filters: Filters
+    ) -> bool:
+        """Whether the question (``english_dense``: its English gloss) meets its closest
+        English passage within ``Settings.english_answer_margin`` of its closest Danish one:
+        then its answer is as likely on an English page, and the English lists weigh as much
+        as the others. Both languages must be searchable under ``filters``."""
+        settings = self.index.settings
+        if not settings.english_answer_weight:
+            return False
+        closest = []
+        for lang, vector in (
+            ("da", dense),
+            ("en", english_dense if english_dense is not None else dense),
+        ):
+            if filters.lang and lang not in filters.lang:
+                return False
+            points = self.index.store.query(
+                dense=vector,
+                sparse=None,
+                mode="dense",
+                limit=1,
+                filters=replace(filters, lang=[lang]),
+            )
+            if not points:
+                return False
+            closest.append(points[0].score)
+        danish, english = closest
+        return english - danish > -settings.english_answer_margin
 
     def _gloss(self, query: str, *, english: bool) -> str | None:
         """The question put into English (``english``) or Danish word by word

@@ -196,6 +196,39 @@ def test_a_danish_question_also_asks_the_english_passages_apart(
     assert any(h.lang == "en" for h in hits)
 
 
+@pytest.mark.parametrize(
+    "query, looks_english",
+    [
+        ("Kan en operatør appellere en revideret pris inden for fire uger?", True),
+        ("Hvad forpligter parterne sig til i partnerskabsaftalen?", False),
+    ],
+)
+def test_where_the_answer_looks_english_the_english_lists_weigh_as_much_as_the_others(
+    mixed_searcher, query, looks_english
+):
+    """A Danish question whose English gloss meets the English page nearly as closely as
+    the question meets its closest Danish passage (Settings.english_answer_margin) has both
+    English lists weighed english_answer_weight; one about the Danish corpus keeps their
+    usual weights."""
+    s = mixed_searcher.index.settings
+    assert s.english_answer_weight > max(s.english_passage_weight, s.english_keyword_weight)
+    heavy = _fused(
+        mixed_searcher, query, s.sparse_weight, s.english_answer_weight, s.english_answer_weight
+    )
+    usual = _fused(
+        mixed_searcher, query, s.sparse_weight, s.english_passage_weight, s.english_keyword_weight
+    )
+    expected, other = (heavy, usual) if looks_english else (usual, heavy)
+    hits = mixed_searcher.search(SearchRequest(query=query, mode="hybrid", limit=10)).hits
+    assert hits
+    for hit in hits:
+        mine, theirs = expected[hit.chunk_id], other.get(hit.chunk_id, 0.0)
+        assert abs(hit.score - mine) <= abs(hit.score - theirs), hit.rank
+        assert hit.score == pytest.approx(mine, abs=2e-3), hit.rank
+    assert any(abs(heavy[h.chunk_id] - usual.get(h.chunk_id, 0.0)) > 1e-2 for h in hits)
+    assert (hits[0].lang == "en") == looks_english
+
+
 def test_a_danish_question_asks_the_english_passages_in_english(mixed_searcher):
     """Its English lists search the question glossed word by word (search.glossary): the
     Danish words become the English ones an English page uses."""
