@@ -144,7 +144,9 @@ class Searcher:
                     and dense is not None
                     and self._answer_looks_english(dense, english_dense, request.filters)
                 ):
-                    english = english_sparse_weight = settings.english_answer_weight
+                    english = settings.english_answer_weight
+                    if english_sparse_weight:  # a keyword list set off (0) stays off
+                        english_sparse_weight = english
                 if english and english_sparse_weight:
                     english_sparse = self.index.sparse.encode_query_english(
                         f"{query} {english_gloss}" if english_gloss else query

@@ -229,6 +229,25 @@ def test_where_the_answer_looks_english_the_english_lists_weigh_as_much_as_the_o
     assert (hits[0].lang == "en") == looks_english
 
 
+def test_an_english_keyword_list_set_off_stays_off_where_the_answer_looks_english(
+    mixed_searcher, monkeypatch
+):
+    s = mixed_searcher.index.settings
+    monkeypatch.setattr(s, "english_keyword_weight", 0.0)
+    query = "Kan en operatør appellere en revideret pris inden for fire uger?"
+    dense_only = _fused(mixed_searcher, query, s.sparse_weight, s.english_answer_weight)
+    both = _fused(
+        mixed_searcher, query, s.sparse_weight, s.english_answer_weight, s.english_answer_weight
+    )
+    hits = mixed_searcher.search(SearchRequest(query=query, mode="hybrid", limit=10)).hits
+    assert hits
+    for hit in hits:
+        mine, theirs = dense_only[hit.chunk_id], both.get(hit.chunk_id, 0.0)
+        assert abs(hit.score - mine) <= abs(hit.score - theirs), hit.rank
+        assert hit.score == pytest.approx(mine, abs=2e-3), hit.rank
+    assert any(abs(both[h.chunk_id] - dense_only.get(h.chunk_id, 0.0)) > 1e-2 for h in hits)
+
+
 def test_a_danish_question_asks_the_english_passages_in_english(mixed_searcher):
     """Its English lists search the question glossed word by word (search.glossary): the
     Danish words become the English ones an English page uses."""
