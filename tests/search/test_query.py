@@ -131,6 +131,20 @@ def _fused(
     return fused
 
 
+def _hybrid_scored_as(searcher, query: str, expected: dict, other: dict) -> list:
+    """The engine's hybrid top ten for ``query``, after checking that each hit has the score
+    the replay ``expected`` gives it, and is nearer to it than to ``other``'s, which differs
+    on some hit (else the test could not tell them apart)."""
+    hits = searcher.search(SearchRequest(query=query, mode="hybrid", limit=10)).hits
+    assert hits
+    for hit in hits:
+        mine, theirs = expected[hit.chunk_id], other.get(hit.chunk_id, 0.0)
+        assert abs(hit.score - mine) <= abs(hit.score - theirs), hit.rank
+        assert hit.score == pytest.approx(mine, abs=2e-3), hit.rank
+    assert any(abs(expected[h.chunk_id] - other.get(h.chunk_id, 0.0)) > 1e-2 for h in hits)
+    return hits
+
+
 @pytest.mark.parametrize(
     "query, weight_name",
     [
@@ -184,13 +198,7 @@ def test_a_danish_question_also_asks_the_english_passages_apart(
     )
     two = _fused(mixed_searcher, query, weight)
     expected, other = (three, two) if asks_english else (two, three)
-    hits = mixed_searcher.search(SearchRequest(query=query, mode="hybrid", limit=10)).hits
-    assert hits
-    for hit in hits:
-        mine, theirs = expected[hit.chunk_id], other.get(hit.chunk_id, 0.0)
-        assert abs(hit.score - mine) <= abs(hit.score - theirs), hit.rank
-        assert hit.score == pytest.approx(mine, abs=2e-3), hit.rank
-    assert any(abs(three[h.chunk_id] - two.get(h.chunk_id, 0.0)) > 1e-2 for h in hits)
+    hits = _hybrid_scored_as(mixed_searcher, query, expected, other)
     # The English page answers both; the Danish question meets it only through the third
     # list (e5 ranks it below the corpus's Danish passages about rates).
     assert any(h.lang == "en" for h in hits)
@@ -219,13 +227,7 @@ def test_where_the_answer_looks_english_the_english_lists_weigh_as_much_as_the_o
         mixed_searcher, query, s.sparse_weight, s.english_passage_weight, s.english_keyword_weight
     )
     expected, other = (heavy, usual) if looks_english else (usual, heavy)
-    hits = mixed_searcher.search(SearchRequest(query=query, mode="hybrid", limit=10)).hits
-    assert hits
-    for hit in hits:
-        mine, theirs = expected[hit.chunk_id], other.get(hit.chunk_id, 0.0)
-        assert abs(hit.score - mine) <= abs(hit.score - theirs), hit.rank
-        assert hit.score == pytest.approx(mine, abs=2e-3), hit.rank
-    assert any(abs(heavy[h.chunk_id] - usual.get(h.chunk_id, 0.0)) > 1e-2 for h in hits)
+    hits = _hybrid_scored_as(mixed_searcher, query, expected, other)
     assert (hits[0].lang == "en") == looks_english
 
 
@@ -239,13 +241,7 @@ def test_an_english_keyword_list_set_off_stays_off_where_the_answer_looks_englis
     both = _fused(
         mixed_searcher, query, s.sparse_weight, s.english_answer_weight, s.english_answer_weight
     )
-    hits = mixed_searcher.search(SearchRequest(query=query, mode="hybrid", limit=10)).hits
-    assert hits
-    for hit in hits:
-        mine, theirs = dense_only[hit.chunk_id], both.get(hit.chunk_id, 0.0)
-        assert abs(hit.score - mine) <= abs(hit.score - theirs), hit.rank
-        assert hit.score == pytest.approx(mine, abs=2e-3), hit.rank
-    assert any(abs(both[h.chunk_id] - dense_only.get(h.chunk_id, 0.0)) > 1e-2 for h in hits)
+    _hybrid_scored_as(mixed_searcher, query, dense_only, both)
 
 
 def test_a_danish_question_asks_the_english_passages_in_english(mixed_searcher):
