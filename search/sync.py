@@ -74,7 +74,6 @@ CREATE TABLE IF NOT EXISTS sync_files (
 );
 """
 MESSAGES_KEPT = 20  # per round, in the state (the CLI prints all of them)
-SAVE_EVERY_S = 1.0  # progress written to the state at most this often
 
 
 class SyncStopped(Exception):
@@ -223,9 +222,10 @@ def _under(file: str, folder: str) -> bool:
 
 
 class _Progress:
-    """Passes ingest progress on, counts each file done into the report as it goes (saved
-    now and then, for /stats), and stops the round at the next batch of passages once
-    ``stop`` is set. The counts are provisional: the round sets them from the catalog."""
+    """Passes ingest progress on, counts each file done into the report as it goes (saved at
+    once, for /stats: a file is what it counts, and one file's passages may take seconds to
+    embed), and stops the round at the next batch of passages once ``stop`` is set. The
+    counts are provisional: the round sets them from the catalog."""
 
     def __init__(
         self,
@@ -240,17 +240,13 @@ class _Progress:
         self.kinds = kinds  # source → "added" | "changed"
         self.stop = stop
         self.save = save
-        self._saved = time.monotonic()
 
-    def _tick(self) -> None:
+    def _check_stop(self) -> None:
         if self.stop.is_set():
             raise SyncStopped
-        if time.monotonic() - self._saved >= SAVE_EVERY_S:
-            self.save()
-            self._saved = time.monotonic()
 
     def passages_done(self, n: int) -> None:
-        self._tick()
+        self._check_stop()
         self.inner.passages_done(n)
 
     def file_done(self, path: str, message: str) -> None:
@@ -258,12 +254,14 @@ class _Progress:
         kind = self.kinds.get(path)
         if kind:
             setattr(self.report, kind, getattr(self.report, kind) + 1)
-        self._tick()
+        self.save()
+        self._check_stop()
 
     def error(self, message: str) -> None:
         self.inner.error(message)
         self.report.errors += 1
-        self._tick()
+        self.save()
+        self._check_stop()
 
     def __getattr__(self, name: str):  # start, page_done, error, warning, stage, …
         return getattr(self.inner, name)
