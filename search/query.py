@@ -99,7 +99,8 @@ class Searcher:
         typed = " ".join(request.query.split())
         query = self._mended(typed)
         searched_for = query if query != typed else None
-        dense = self._embed_query(query) if request.mode != "sparse" else None
+        in_english = asks_in_english(query)  # decided once: centring, gloss and weights follow
+        dense = self._embed_query(query, in_english) if request.mode != "sparse" else None
         sparse = self.index.sparse.encode_query(query) if request.mode != "dense" else None
         if sparse is not None and not sparse.indices and request.mode == "sparse":
             return SearchResult([], (time.perf_counter() - started) * 1000, 0, searched_for)
@@ -108,7 +109,6 @@ class Searcher:
         weight = english = english_sparse = english_sparse_weight = english_dense = None
         gloss = None
         if request.mode == "hybrid" and sparse is not None:
-            in_english = asks_in_english(query)
             weight = self._sparse_weight(query, in_english)
             # An English question put into Danish word by word (search.glossary) asks the
             # Danish passages in their own words too: its keywords join the keyword query,
